@@ -1,0 +1,364 @@
+//! The group-writable pass: from the settings to changed modes and a report.
+//!
+//! Reads the patterns (file, then `BP_GROUP_WRITABLE_PATHS`), splits them by root, walks
+//! the app directory and, when a pattern addresses it, the layers root, and gathers what
+//! each pattern matched, the warnings, and the problems that fail the build.
+
+use crate::matcher::RootMatcher;
+use crate::mode::EntryKind;
+use crate::patterns::{
+    self, Pattern, PatternError, PatternFileError, PatternList, Root, RootContext,
+};
+use crate::settings::{self, Settings};
+use crate::walk::{self, BuildUser, Change, PatternCounts, Problem, RootWalk};
+use std::ffi::OsStr;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Names in the layers root that are never walked: the CNB spec reserves `config`, `sbom`
+/// and `app` (no buildpack may have these ids) for the lifecycle.
+const LIFECYCLE_LAYERS_ENTRIES: [&str; 3] = ["app", "config", "sbom"];
+
+/// What the pass works on.
+pub struct PassInput<'a> {
+    pub app_dir: &'a Path,
+    /// This buildpack's own layers directory (`/layers/cnb-utils_group-writable`); its
+    /// parent is the layers root, and it is never walked itself.
+    pub layers_dir: &'a Path,
+    pub settings: &'a Settings,
+    pub user: &'a BuildUser,
+    pub threads: usize,
+}
+
+/// One pattern and what it matched.
+#[derive(Debug)]
+pub struct PatternReport {
+    pub pattern: Pattern,
+    pub counts: PatternCounts,
+}
+
+/// One changed entry, for the debug listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangedPath {
+    pub path: PathBuf,
+    pub kind: EntryKind,
+    pub old_mode: u32,
+    pub new_mode: u32,
+}
+
+/// The outcome of a successful pass.
+#[derive(Debug, Default)]
+pub struct PassReport {
+    /// Where the patterns came from, for the log (empty when there were none).
+    pub sources: Vec<String>,
+    pub patterns: Vec<PatternReport>,
+    pub warnings: Vec<String>,
+    /// Every changed path, sorted; only collected when the debug listing is on.
+    pub changed_paths: Vec<ChangedPath>,
+    pub duration: Duration,
+}
+
+impl PassReport {
+    /// Totals over all patterns: (directories, files, changed).
+    #[must_use]
+    pub fn totals(&self) -> (u64, u64, u64) {
+        self.patterns.iter().fold((0, 0, 0), |(d, f, c), report| {
+            (
+                d + report.counts.directories,
+                f + report.counts.files,
+                c + report.counts.changed,
+            )
+        })
+    }
+}
+
+/// Why the pass failed.
+#[derive(Debug)]
+pub enum PassError {
+    PatternFile(PatternFileError),
+    /// `BP_GROUP_WRITABLE_FILE` names a file that does not exist.
+    MissingPatternFile {
+        path: PathBuf,
+    },
+    Patterns(Vec<PatternError>),
+    RootUnreadable {
+        path: PathBuf,
+        error: rustix::io::Errno,
+    },
+    /// Matched paths the build user could not change.
+    Problems {
+        problems: Vec<(PathBuf, Problem)>,
+        user: BuildUser,
+    },
+}
+
+/// Runs the pass.
+pub fn run(input: &PassInput<'_>) -> Result<PassReport, PassError> {
+    let started = Instant::now();
+    let layers_root = input.layers_dir.parent().unwrap_or(input.layers_dir);
+    let (list, sources) = read_patterns(input, layers_root)?;
+    let mut report = PassReport {
+        sources,
+        ..PassReport::default()
+    };
+    for inert in &list.inert {
+        report.warnings.push(format!(
+            "`{}` ({}) never matches anything: {}.",
+            inert.text,
+            inert.location,
+            inert.reason.explanation()
+        ));
+    }
+    if list.patterns.is_empty() {
+        report.duration = started.elapsed();
+        return Ok(report);
+    }
+
+    let walked = walk_roots(input, &list, layers_root)?;
+    let (fatal, harmless): (Vec<_>, Vec<_>) = walked
+        .problems
+        .into_iter()
+        .partition(|(_, problem)| problem.is_fatal());
+    for (root, problem) in &harmless {
+        if let Problem::Unreadable { path, error, .. } = problem {
+            report.warnings.push(format!(
+                "Could not read the directory {} ({error}), so no pattern can match inside it.",
+                root.join(path).display()
+            ));
+        }
+    }
+    if !fatal.is_empty() {
+        return Err(PassError::Problems {
+            problems: fatal,
+            user: input.user.clone(),
+        });
+    }
+
+    for (pattern, counts) in list.patterns.into_iter().zip(walked.counts) {
+        if !pattern.is_negated() && counts.directories + counts.files == 0 {
+            report
+                .warnings
+                .push(nothing_matched(&pattern, input.app_dir, layers_root));
+        }
+        report.patterns.push(PatternReport { pattern, counts });
+    }
+    report.changed_paths = walked.changed_paths;
+    report.duration = started.elapsed();
+    Ok(report)
+}
+
+/// What walking both roots found.
+struct Walked {
+    /// Per pattern, summed over both roots.
+    counts: Vec<PatternCounts>,
+    /// With the root each problem's path is relative to.
+    problems: Vec<(PathBuf, Problem)>,
+    /// Sorted; empty unless the debug listing is on.
+    changed_paths: Vec<ChangedPath>,
+}
+
+/// Walks the app directory and the layers root, each with the patterns addressing it.
+fn walk_roots(
+    input: &PassInput<'_>,
+    list: &PatternList,
+    layers_root: &Path,
+) -> Result<Walked, PassError> {
+    raise_open_file_limit();
+    let own_layers = input.layers_dir.file_name().unwrap_or_default();
+    let mut layers_skips: Vec<&OsStr> = LIFECYCLE_LAYERS_ENTRIES.iter().map(OsStr::new).collect();
+    layers_skips.push(own_layers);
+    let changes = Mutex::new(Vec::new());
+    let mut counts = vec![PatternCounts::default(); list.patterns.len()];
+    let mut problems = Vec::new();
+    for (root, directory, skips, directories_only) in [
+        (Root::App, input.app_dir, &[][..], false),
+        (Root::Layers, layers_root, &layers_skips[..], true),
+    ] {
+        let matcher = RootMatcher::new(
+            list.patterns
+                .iter()
+                .enumerate()
+                .filter(|(_, pattern)| pattern.root == root)
+                .map(|(index, pattern)| (index, &pattern.git)),
+        );
+        if matcher.is_empty() {
+            continue;
+        }
+        let record = |change: &Change<'_>| {
+            changes
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(ChangedPath {
+                    path: directory.join(change.path),
+                    kind: change.kind,
+                    old_mode: change.old_mode,
+                    new_mode: change.new_mode,
+                });
+        };
+        let outcome = walk::walk_root(
+            &RootWalk {
+                root,
+                directory,
+                matcher: &matcher,
+                skip_top_level: skips,
+                directories_only_at_top: directories_only,
+            },
+            list.patterns.len(),
+            input.user,
+            input.threads,
+            input.settings.debug.then_some(&record),
+        )
+        .map_err(|error| PassError::RootUnreadable {
+            path: directory.to_owned(),
+            error,
+        })?;
+        for (total, root_counts) in counts.iter_mut().zip(outcome.counts) {
+            total.directories += root_counts.directories;
+            total.files += root_counts.files;
+            total.changed += root_counts.changed;
+        }
+        problems.extend(
+            outcome
+                .problems
+                .into_iter()
+                .map(|problem| (directory.to_owned(), problem)),
+        );
+    }
+
+    let mut changed_paths = changes
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    changed_paths.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(Walked {
+        counts,
+        problems,
+        changed_paths,
+    })
+}
+
+/// Reads and parses the pattern file and `BP_GROUP_WRITABLE_PATHS`, in that order.
+fn read_patterns(
+    input: &PassInput<'_>,
+    layers_root: &Path,
+) -> Result<(PatternList, Vec<String>), PassError> {
+    let settings = input.settings;
+    let app_has_entry = |name: &str| input.app_dir.join(name).symlink_metadata().is_ok();
+    let context = RootContext {
+        app_dir: input.app_dir,
+        layers_root,
+        app_has_entry: &app_has_entry,
+    };
+    let file = if settings.pattern_file.is_absolute() {
+        settings.pattern_file.clone()
+    } else {
+        input.app_dir.join(&settings.pattern_file)
+    };
+    let display_name = file
+        .strip_prefix(input.app_dir)
+        .unwrap_or(&file)
+        .display()
+        .to_string();
+
+    let mut list = PatternList::default();
+    let mut sources = Vec::new();
+    let mut errors = Vec::new();
+    match patterns::read_pattern_file(input.app_dir, &file).map_err(PassError::PatternFile)? {
+        Some(text) => {
+            sources.push(display_name.clone());
+            match patterns::parse_pattern_text(&display_name, &text, &context) {
+                Ok(parsed) => list = parsed,
+                Err(found) => errors.extend(found),
+            }
+        }
+        None if settings.pattern_file_explicit => {
+            return Err(PassError::MissingPatternFile { path: file });
+        }
+        None => {}
+    }
+    if let Some(value) = &settings.extra_patterns {
+        sources.push(settings::PATHS.to_owned());
+        match patterns::parse_pattern_list(settings::PATHS, value, &context) {
+            Ok(parsed) => {
+                list.patterns.extend(parsed.patterns);
+                list.inert.extend(parsed.inert);
+            }
+            Err(found) => errors.extend(found),
+        }
+    }
+    if errors.is_empty() {
+        Ok((list, sources))
+    } else {
+        Err(PassError::Patterns(errors))
+    }
+}
+
+/// The warning for a selecting pattern that matched nothing, with the likeliest reason.
+fn nothing_matched(pattern: &Pattern, app_dir: &Path, layers_root: &Path) -> String {
+    let Pattern { text, location, .. } = pattern;
+    if let Some(buildpack) = pattern.layers_buildpack_dir()
+        && !layers_root.join(&buildpack).is_dir()
+    {
+        return format!(
+            "`{text}` ({location}) matches nothing: there is no {}. group-writable can only change layers that exist when it runs, so it must come after the buildpack that creates them (last in the order); a launch layer restored unchanged from the previous image is not on disk either.",
+            layers_root.join(&buildpack).display()
+        );
+    }
+    let hint = if pattern.has_dot_component() {
+        " In gitignore syntax `./` never matches; anchor a pattern to the app directory with a leading `/` instead."
+    } else {
+        ""
+    };
+    let root = match pattern.root {
+        Root::App => app_dir,
+        Root::Layers => layers_root,
+    };
+    format!(
+        "`{text}` ({location}) matches nothing in {}.{hint} Only paths that exist when group-writable runs can be changed.",
+        root.display()
+    )
+}
+
+/// A deep tree needs one descriptor per level being read; allow as many as the hard limit.
+fn raise_open_file_limit() {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    if limit.current < limit.maximum {
+        let _ = setrlimit(
+            Resource::Nofile,
+            rustix::process::Rlimit {
+                current: limit.maximum,
+                maximum: limit.maximum,
+            },
+        );
+    }
+}
+
+impl fmt::Display for PassError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PassError::PatternFile(error) => write!(f, "{error}"),
+            PassError::MissingPatternFile { path } => write!(
+                f,
+                "{} names {}, which does not exist.",
+                settings::FILE,
+                path.display()
+            ),
+            PassError::Patterns(errors) => {
+                for error in errors {
+                    writeln!(f, "{error}")?;
+                }
+                Ok(())
+            }
+            PassError::RootUnreadable { path, error } => {
+                write!(f, "Could not open {}: {error}.", path.display())
+            }
+            PassError::Problems { problems, .. } => write!(
+                f,
+                "{} matched paths could not be made group-writable.",
+                problems.len()
+            ),
+        }
+    }
+}

@@ -1,0 +1,283 @@
+//! The build-time configuration: every `BP_*` variable this buildpack reads, parsed and
+//! checked in one place.
+//!
+//! Values come from the platform (`/platform/env`, what `pack build --env` sets) and, for
+//! defaults a builder bakes into its image, from the process environment; the platform
+//! wins.
+
+use std::fmt;
+use std::path::{Component, Path, PathBuf};
+
+pub const ENABLED: &str = "BP_GROUP_WRITABLE_ENABLED";
+pub const FILE: &str = "BP_GROUP_WRITABLE_FILE";
+pub const PATHS: &str = "BP_GROUP_WRITABLE_PATHS";
+pub const REDIRECTS: &str = "BP_GROUP_WRITABLE_REDIRECTS";
+pub const TMP: &str = "BP_GROUP_WRITABLE_TMP";
+pub const LOG_LEVEL: &str = "BP_LOG_LEVEL";
+
+pub const DEFAULT_FILE: &str = ".group-writable";
+pub const DEFAULT_TMP: &str = "/tmp";
+
+/// The parsed configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// The pattern file, relative to the app directory.
+    pub pattern_file: PathBuf,
+    /// Whether the pattern file was named explicitly (then it must exist).
+    pub pattern_file_explicit: bool,
+    /// `BP_GROUP_WRITABLE_PATHS`, as given.
+    pub extra_patterns: Option<String>,
+    pub redirects: RedirectSetting,
+    /// Where launch-time redirect targets live. Fixed at build: the symlinks left in the
+    /// read-only app directory point into it.
+    pub tmp_base: PathBuf,
+    /// `BP_LOG_LEVEL=DEBUG`: list every changed path.
+    pub debug: bool,
+}
+
+/// `BP_GROUP_WRITABLE_REDIRECTS`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RedirectSetting {
+    /// Every catalog entry whose ecosystem is present (the default).
+    Auto,
+    Off,
+    /// Only these catalog entries (still only where their ecosystem is present).
+    Only(Vec<String>),
+}
+
+/// A variable with a value this buildpack cannot use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SettingError {
+    pub variable: &'static str,
+    pub value: String,
+    pub expected: &'static str,
+}
+
+impl fmt::Display for SettingError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} is set to `{}`, but it must be {}.",
+            self.variable, self.value, self.expected
+        )
+    }
+}
+
+/// Whether the buildpack is enabled. Lenient on purpose: detect must never fail on a
+/// strange value, so anything but an explicit "off" keeps it on, and `Settings::read`
+/// reports a value it cannot read during the build.
+#[must_use]
+pub fn is_enabled(lookup: impl Fn(&str) -> Option<String>) -> bool {
+    lookup(ENABLED).is_none_or(|value| parse_bool(&value) != Some(false))
+}
+
+fn parse_bool(value: &str) -> Option<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+impl Settings {
+    /// Reads every setting through `lookup` (variable name to value).
+    pub fn read(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, SettingError> {
+        if let Some(value) = lookup(ENABLED)
+            && parse_bool(&value).is_none()
+        {
+            return Err(SettingError {
+                variable: ENABLED,
+                value,
+                expected: "`true` or `false`",
+            });
+        }
+
+        let file = lookup(FILE).filter(|value| !value.trim().is_empty());
+        let pattern_file_explicit = file.is_some();
+        let pattern_file = match file {
+            None => PathBuf::from(DEFAULT_FILE),
+            Some(value) => relative_file(&value).ok_or(SettingError {
+                variable: FILE,
+                value,
+                expected: "a path relative to the app directory without `..` (or an absolute path inside it, such as /workspace/config/group-writable)",
+            })?,
+        };
+
+        let redirects = match lookup(REDIRECTS) {
+            None => RedirectSetting::Auto,
+            Some(value) => parse_redirects(&value).ok_or(SettingError {
+                variable: REDIRECTS,
+                value,
+                expected: "`auto`, `off`, or a comma-separated list of catalog entry ids (see the README)",
+            })?,
+        };
+
+        let tmp_base = match lookup(TMP) {
+            None => PathBuf::from(DEFAULT_TMP),
+            Some(value) => tmp_base(&value).ok_or(SettingError {
+                variable: TMP,
+                value,
+                expected: "an absolute, normalized directory path such as /tmp (no `.` or `..`, no spaces or control characters)",
+            })?,
+        };
+
+        Ok(Settings {
+            pattern_file,
+            pattern_file_explicit,
+            extra_patterns: lookup(PATHS).filter(|value| !value.trim().is_empty()),
+            redirects,
+            tmp_base,
+            debug: lookup(LOG_LEVEL)
+                .is_some_and(|level| level.trim().eq_ignore_ascii_case("debug")),
+        })
+    }
+}
+
+/// `BP_GROUP_WRITABLE_FILE` relative to the app: `/workspace/x` is accepted as `x` by the
+/// caller (which knows the app directory); here only relative paths without `..`.
+fn relative_file(value: &str) -> Option<PathBuf> {
+    let path = Path::new(value.trim());
+    if path.is_absolute() {
+        // Resolved against the app directory by the caller.
+        return Some(path.to_owned());
+    }
+    path.components()
+        .all(|component| matches!(component, Component::Normal(_) | Component::CurDir))
+        .then(|| path.to_owned())
+}
+
+fn parse_redirects(value: &str) -> Option<RedirectSetting> {
+    let value = value.trim();
+    match value.to_ascii_lowercase().as_str() {
+        "auto" | "" => return Some(RedirectSetting::Auto),
+        "off" | "false" | "none" => return Some(RedirectSetting::Off),
+        _ => {}
+    }
+    let ids: Vec<String> = value
+        .split(',')
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned)
+        .collect();
+    ids.iter()
+        .all(|id| {
+            id.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
+        .then_some(RedirectSetting::Only(ids))
+}
+
+/// The tmp base is written into symlinks and into the helper's configuration, so it
+/// must be a plain absolute path.
+fn tmp_base(value: &str) -> Option<PathBuf> {
+    // Checked on the text: `Path::components` would quietly drop a `.` segment.
+    let segments_plain = value.strip_prefix('/').is_some_and(|rest| {
+        rest.split('/')
+            .all(|segment| !segment.is_empty() && segment != "." && segment != "..")
+    });
+    let characters_plain = value
+        .chars()
+        .all(|c| !c.is_control() && !c.is_whitespace() && c != '"' && c != '\\');
+    (segments_plain && characters_plain).then(|| PathBuf::from(value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn read(vars: &[(&str, &str)]) -> Result<Settings, SettingError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Settings::read(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults() {
+        let settings = read(&[]).unwrap();
+        assert_eq!(settings.pattern_file, PathBuf::from(".group-writable"));
+        assert!(!settings.pattern_file_explicit);
+        assert_eq!(settings.extra_patterns, None);
+        assert_eq!(settings.redirects, RedirectSetting::Auto);
+        assert_eq!(settings.tmp_base, PathBuf::from("/tmp"));
+        assert!(!settings.debug);
+    }
+
+    #[test]
+    fn enabled_is_lenient_in_detect_and_strict_in_build() {
+        let lookup = |value: &'static str| move |_: &str| Some(value.to_owned());
+        assert!(is_enabled(|_| None));
+        assert!(!is_enabled(lookup("false")));
+        assert!(!is_enabled(lookup(" FALSE ")));
+        assert!(!is_enabled(lookup("0")));
+        assert!(is_enabled(lookup("true")));
+        assert!(is_enabled(lookup("maybe")));
+        let error = read(&[(ENABLED, "maybe")]).unwrap_err();
+        assert_eq!(error.variable, ENABLED);
+        assert!(error.to_string().contains("`maybe`"));
+    }
+
+    #[test]
+    fn pattern_file_must_stay_in_the_app() {
+        assert_eq!(
+            read(&[(FILE, "config/writable")]).unwrap().pattern_file,
+            PathBuf::from("config/writable")
+        );
+        assert!(
+            read(&[(FILE, "config/writable")])
+                .unwrap()
+                .pattern_file_explicit
+        );
+        assert!(read(&[(FILE, "../outside")]).is_err());
+        assert!(read(&[(FILE, "a/../../b")]).is_err());
+        assert_eq!(
+            read(&[(FILE, "/workspace/x")]).unwrap().pattern_file,
+            PathBuf::from("/workspace/x")
+        );
+    }
+
+    #[test]
+    fn redirects() {
+        assert_eq!(
+            read(&[(REDIRECTS, "OFF")]).unwrap().redirects,
+            RedirectSetting::Off
+        );
+        assert_eq!(
+            read(&[(REDIRECTS, "auto")]).unwrap().redirects,
+            RedirectSetting::Auto
+        );
+        assert_eq!(
+            read(&[(REDIRECTS, "rails-tmp, tmpdir")]).unwrap().redirects,
+            RedirectSetting::Only(vec!["rails-tmp".into(), "tmpdir".into()])
+        );
+        assert!(read(&[(REDIRECTS, "rails tmp")]).is_err());
+    }
+
+    #[test]
+    fn tmp_base_must_be_plain_and_absolute() {
+        assert_eq!(
+            read(&[(TMP, "/run/tmp")]).unwrap().tmp_base,
+            PathBuf::from("/run/tmp")
+        );
+        for bad in [
+            "tmp",
+            "/tmp/",
+            "/tmp/../etc",
+            "/tmp/./x",
+            "/tmp x",
+            "/tmp\n",
+            "/t\"mp",
+        ] {
+            assert!(read(&[(TMP, bad)]).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn debug_log_level() {
+        assert!(read(&[(LOG_LEVEL, "DEBUG")]).unwrap().debug);
+        assert!(read(&[(LOG_LEVEL, "debug")]).unwrap().debug);
+        assert!(!read(&[(LOG_LEVEL, "INFO")]).unwrap().debug);
+    }
+}

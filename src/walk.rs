@@ -1,0 +1,507 @@
+//! The permission walk: visits a root top-down with directory file descriptors, asks the
+//! matcher about each entry, and makes matched entries group-writable.
+//!
+//! Why it cannot be redirected outside its root: every directory is opened with
+//! `openat(parent, name, O_DIRECTORY | O_NOFOLLOW)`, so a symlink is never entered; every
+//! file is examined with `fstatat(parent, name, AT_SYMLINK_NOFOLLOW)`, and changed with
+//! `fchmodat(parent, name)` only when that says it is a regular file; directories are
+//! changed through their own descriptor (`fchmod`). No path string is ever resolved again
+//! from the root. (Between the `fstatat` and the `fchmodat` a concurrent process could swap
+//! the file for a symlink; only a process running as the build user could, and it could
+//! run that chmod itself, so the window grants nothing. See SECURITY.md.)
+//!
+//! Why it is fast: a directory's entries come from `getdents64` into a reused buffer with
+//! their types, so an unmatched entry costs no system call at all, a matched one costs one
+//! `stat` plus one `chmod` only when its mode lacks a bit, and the work is shared between
+//! threads (a busy thread hands a subdirectory to an idle one).
+
+use crate::matcher::{Decision, RootMatcher};
+use crate::mode::{EntryKind, group_writable_mode};
+use crate::patterns::Root;
+use rustix::fs::{AtFlags, FileType, Mode, OFlags, RawDir};
+use rustix::io::Errno;
+use std::ffi::{CStr, OsStr};
+use std::mem::MaybeUninit;
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
+
+/// One root to walk.
+pub struct RootWalk<'a> {
+    pub root: Root,
+    pub directory: &'a Path,
+    pub matcher: &'a RootMatcher,
+    /// Top-level names never entered (the lifecycle's and our own directories in the
+    /// layers root).
+    pub skip_top_level: &'a [&'a OsStr],
+    /// Whether top-level entries that are not directories are skipped (the layers root
+    /// holds the lifecycle's files there, never a layer).
+    pub directories_only_at_top: bool,
+}
+
+/// Who runs the walk, for deciding what the kernel will allow.
+#[derive(Clone, Debug)]
+pub struct BuildUser {
+    pub uid: u32,
+    /// The effective group and the supplementary groups: setgid is only kept on a
+    /// directory whose group is one of these.
+    pub groups: Vec<u32>,
+}
+
+impl BuildUser {
+    /// The user this process runs as.
+    #[must_use]
+    pub fn current() -> BuildUser {
+        let mut groups: Vec<u32> = rustix::process::getgroups()
+            .unwrap_or_default()
+            .into_iter()
+            .map(rustix::process::Gid::as_raw)
+            .collect();
+        groups.push(rustix::process::getegid().as_raw());
+        BuildUser {
+            uid: rustix::process::geteuid().as_raw(),
+            groups,
+        }
+    }
+}
+
+/// One changed entry, for the debug listing.
+pub struct Change<'a> {
+    pub root: Root,
+    pub path: &'a Path,
+    pub kind: EntryKind,
+    pub old_mode: u32,
+    pub new_mode: u32,
+    pub pattern: usize,
+}
+
+/// What one pattern matched.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PatternCounts {
+    pub directories: u64,
+    pub files: u64,
+    /// How many of those needed a `chmod`.
+    pub changed: u64,
+}
+
+/// Something that went wrong with one entry.
+#[derive(Debug)]
+pub enum Problem {
+    /// A matched entry that belongs to another user, so the build user may not chmod it.
+    NotOwner {
+        path: PathBuf,
+        owner: u32,
+        mode: u32,
+    },
+    /// A directory that could not be read. Fatal when it was matched (its subtree would
+    /// silently stay read-only), a warning otherwise.
+    Unreadable {
+        path: PathBuf,
+        error: Errno,
+        matched: bool,
+    },
+    /// Any other failure of a system call on a matched entry.
+    Failed {
+        path: PathBuf,
+        operation: &'static str,
+        error: Errno,
+    },
+}
+
+impl Problem {
+    #[must_use]
+    pub fn is_fatal(&self) -> bool {
+        !matches!(self, Problem::Unreadable { matched: false, .. })
+    }
+}
+
+/// The result of walking one root.
+#[derive(Debug, Default)]
+pub struct WalkOutcome {
+    /// Indexed like the pattern list given to the matcher.
+    pub counts: Vec<PatternCounts>,
+    pub problems: Vec<Problem>,
+}
+
+/// Walks one root with `threads` threads. `on_change` sees every changed entry (it is
+/// only set when the debug listing is on). Fails only when the root cannot be opened.
+pub fn walk_root(
+    walk: &RootWalk<'_>,
+    pattern_count: usize,
+    user: &BuildUser,
+    threads: usize,
+    on_change: Option<&(dyn Fn(&Change<'_>) + Sync)>,
+) -> Result<WalkOutcome, Errno> {
+    let root_fd = rustix::fs::open(
+        walk.directory,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    let threads = threads.max(1);
+    let shared = Shared {
+        walk,
+        user,
+        on_change,
+        queue: Mutex::new(Vec::new()),
+        wakeup: Condvar::new(),
+        idle: AtomicUsize::new(0),
+        threads,
+    };
+    shared.push(Task {
+        directory: root_fd,
+        path: Vec::new(),
+        state: State::Searching,
+    });
+    let outcomes: Vec<WalkOutcome> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut worker = Worker {
+                        shared: &shared,
+                        outcome: WalkOutcome {
+                            counts: vec![PatternCounts::default(); pattern_count],
+                            problems: Vec::new(),
+                        },
+                        buffers: Vec::new(),
+                    };
+                    while let Some(task) = shared.next_task() {
+                        let mut path = task.path;
+                        worker.read_directory(&task.directory, &mut path, task.state);
+                    }
+                    worker.outcome
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|worker| {
+                worker
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    let mut total = WalkOutcome {
+        counts: vec![PatternCounts::default(); pattern_count],
+        problems: Vec::new(),
+    };
+    for outcome in outcomes {
+        for (sum, counts) in total.counts.iter_mut().zip(outcome.counts) {
+            sum.directories += counts.directories;
+            sum.files += counts.files;
+            sum.changed += counts.changed;
+        }
+        total.problems.extend(outcome.problems);
+    }
+    total
+        .problems
+        .sort_by(|a, b| problem_path(a).cmp(problem_path(b)));
+    Ok(total)
+}
+
+fn problem_path(problem: &Problem) -> &Path {
+    match problem {
+        Problem::NotOwner { path, .. }
+        | Problem::Unreadable { path, .. }
+        | Problem::Failed { path, .. } => path,
+    }
+}
+
+/// Whether a directory is being searched for matches, or lies inside a matched one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Searching,
+    /// Inside a directory matched by this pattern: everything is made group-writable.
+    Covered(usize),
+}
+
+/// A directory handed to any thread: already opened (and, when matched, already changed).
+struct Task {
+    directory: OwnedFd,
+    /// Relative to the root, with a trailing `/` unless it is the root.
+    path: Vec<u8>,
+    state: State,
+}
+
+struct Shared<'a> {
+    walk: &'a RootWalk<'a>,
+    user: &'a BuildUser,
+    on_change: Option<&'a (dyn Fn(&Change<'_>) + Sync)>,
+    queue: Mutex<Vec<Task>>,
+    wakeup: Condvar,
+    /// Threads waiting for work; a busy thread hands out subdirectories while this is
+    /// non-zero, and recurses itself otherwise (no queueing cost when all are busy).
+    idle: AtomicUsize,
+    threads: usize,
+}
+
+impl Shared<'_> {
+    fn push(&self, task: Task) {
+        self.queue
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(task);
+        self.wakeup.notify_one();
+    }
+
+    fn wants_work(&self) -> bool {
+        self.idle.load(Ordering::Relaxed) > 0
+    }
+
+    /// The next task, or `None` once every thread is idle and nothing is queued.
+    fn next_task(&self) -> Option<Task> {
+        let mut queue = self
+            .queue
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        loop {
+            if let Some(task) = queue.pop() {
+                return Some(task);
+            }
+            let idle = self.idle.fetch_add(1, Ordering::SeqCst) + 1;
+            if idle == self.threads {
+                // Everyone is idle and nothing is queued: the walk is over. Leave `idle`
+                // at its maximum so every waiting thread sees that too.
+                self.wakeup.notify_all();
+                return None;
+            }
+            queue = self
+                .wakeup
+                .wait(queue)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if self.idle.load(Ordering::SeqCst) == self.threads && queue.is_empty() {
+                return None;
+            }
+            self.idle.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+}
+
+/// Room for a few hundred directory entries per `getdents64`.
+const DIRENT_BUFFER_BYTES: usize = 16 * 1024;
+
+struct Worker<'a> {
+    shared: &'a Shared<'a>,
+    outcome: WalkOutcome,
+    /// Directory-entry buffers, one per directory being read, reused.
+    buffers: Vec<Vec<MaybeUninit<u8>>>,
+}
+
+impl Worker<'_> {
+    /// Reads one opened directory and handles each entry; `path` is its relative path
+    /// (with a trailing `/`, or empty for the root) and is restored before returning.
+    fn read_directory(&mut self, directory: &OwnedFd, path: &mut Vec<u8>, state: State) {
+        let mut buffer = self
+            .buffers
+            .pop()
+            .unwrap_or_else(|| vec![MaybeUninit::uninit(); DIRENT_BUFFER_BYTES]);
+        let mut entries = RawDir::new(directory.as_fd(), &mut buffer);
+        let path_len = path.len();
+        let at_top = path.is_empty();
+        while let Some(entry) = entries.next() {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(error) => {
+                    self.outcome.problems.push(Problem::Unreadable {
+                        path: to_path(path),
+                        error,
+                        matched: matches!(state, State::Covered(_)),
+                    });
+                    break;
+                }
+            };
+            let name = entry.file_name();
+            if matches!(name.to_bytes(), b"." | b"..") {
+                continue;
+            }
+            let mut file_type = entry.file_type();
+            if file_type == FileType::Unknown {
+                // Some filesystems do not report types in directory entries.
+                file_type = match rustix::fs::statat(directory, name, AtFlags::SYMLINK_NOFOLLOW) {
+                    Ok(stat) => FileType::from_raw_mode(stat.st_mode),
+                    Err(_) => continue, // vanished meanwhile
+                };
+            }
+            if at_top && self.skipped_at_top(name, file_type) {
+                continue;
+            }
+            path.truncate(path_len);
+            path.extend_from_slice(name.to_bytes());
+            match file_type {
+                FileType::Directory => self.visit_directory(directory, name, path, state),
+                FileType::RegularFile => self.visit_file(directory, name, path, state),
+                // Symlinks are never followed nor changed; sockets, fifos and devices are
+                // not the app's data.
+                _ => {}
+            }
+        }
+        path.truncate(path_len);
+        self.buffers.push(buffer);
+    }
+
+    fn skipped_at_top(&self, name: &CStr, file_type: FileType) -> bool {
+        let walk = self.shared.walk;
+        (walk.directories_only_at_top && file_type != FileType::Directory)
+            || walk
+                .skip_top_level
+                .iter()
+                .any(|skip| skip.as_bytes() == name.to_bytes())
+    }
+
+    fn visit_file(&mut self, directory: &OwnedFd, name: &CStr, path: &[u8], state: State) {
+        let pattern = match state {
+            State::Covered(pattern) => pattern,
+            State::Searching => {
+                match self
+                    .shared
+                    .walk
+                    .matcher
+                    .decide(Path::new(OsStr::from_bytes(path)), false)
+                {
+                    Decision::Matched(pattern) => pattern,
+                    Decision::Unmatched => return,
+                }
+            }
+        };
+        let stat = match rustix::fs::statat(directory, name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(stat) => stat,
+            Err(Errno::NOENT) => return, // vanished meanwhile
+            Err(error) => return self.failed(path, "stat", error),
+        };
+        // Checked again: the entry may have been replaced since the directory was read.
+        if FileType::from_raw_mode(stat.st_mode) != FileType::RegularFile {
+            return;
+        }
+        self.outcome.counts[pattern].files += 1;
+        let Some(new_mode) = group_writable_mode(EntryKind::File, stat.st_mode, true) else {
+            return;
+        };
+        let result = rustix::fs::chmodat(
+            directory,
+            name,
+            Mode::from_raw_mode(new_mode),
+            AtFlags::empty(),
+        );
+        self.record_change(result, path, EntryKind::File, &stat, new_mode, pattern);
+    }
+
+    fn visit_directory(&mut self, parent: &OwnedFd, name: &CStr, path: &mut Vec<u8>, state: State) {
+        let state = match state {
+            State::Covered(_) => state,
+            State::Searching => {
+                match self
+                    .shared
+                    .walk
+                    .matcher
+                    .decide(Path::new(OsStr::from_bytes(path)), true)
+                {
+                    Decision::Matched(pattern) => State::Covered(pattern),
+                    Decision::Unmatched => {
+                        if !self.shared.walk.matcher.may_match_below(path) {
+                            return;
+                        }
+                        State::Searching
+                    }
+                }
+            }
+        };
+        let directory = match rustix::fs::openat(
+            parent,
+            name,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        ) {
+            Ok(directory) => directory,
+            // Vanished, or replaced by a symlink or a file since it was listed.
+            Err(Errno::NOENT | Errno::LOOP | Errno::NOTDIR) => return,
+            Err(error) => {
+                self.outcome.problems.push(Problem::Unreadable {
+                    path: to_path(path),
+                    error,
+                    matched: matches!(state, State::Covered(_)),
+                });
+                return;
+            }
+        };
+        if let State::Covered(pattern) = state {
+            self.change_directory(&directory, path, pattern);
+        }
+        path.push(b'/');
+        if self.shared.wants_work() {
+            self.shared.push(Task {
+                directory,
+                path: path.clone(),
+                state,
+            });
+        } else {
+            self.read_directory(&directory, path, state);
+        }
+        path.pop();
+    }
+
+    fn change_directory(&mut self, directory: &OwnedFd, path: &[u8], pattern: usize) {
+        let stat = match rustix::fs::fstat(directory) {
+            Ok(stat) => stat,
+            Err(error) => return self.failed(path, "stat", error),
+        };
+        self.outcome.counts[pattern].directories += 1;
+        let may_set_group_id = self.shared.user.groups.contains(&stat.st_gid);
+        let Some(new_mode) =
+            group_writable_mode(EntryKind::Directory, stat.st_mode, may_set_group_id)
+        else {
+            return;
+        };
+        let result = rustix::fs::fchmod(directory, Mode::from_raw_mode(new_mode));
+        self.record_change(result, path, EntryKind::Directory, &stat, new_mode, pattern);
+    }
+
+    fn record_change(
+        &mut self,
+        result: rustix::io::Result<()>,
+        path: &[u8],
+        kind: EntryKind,
+        stat: &rustix::fs::Stat,
+        new_mode: u32,
+        pattern: usize,
+    ) {
+        match result {
+            Ok(()) => {
+                self.outcome.counts[pattern].changed += 1;
+                if let Some(on_change) = self.shared.on_change {
+                    on_change(&Change {
+                        root: self.shared.walk.root,
+                        path: Path::new(OsStr::from_bytes(path)),
+                        kind,
+                        old_mode: stat.st_mode & 0o7777,
+                        new_mode,
+                        pattern,
+                    });
+                }
+            }
+            Err(Errno::PERM) if stat.st_uid != self.shared.user.uid => {
+                self.outcome.problems.push(Problem::NotOwner {
+                    path: to_path(path),
+                    owner: stat.st_uid,
+                    mode: stat.st_mode & 0o7777,
+                });
+            }
+            Err(Errno::NOENT) => {} // vanished meanwhile
+            Err(error) => self.failed(path, "chmod", error),
+        }
+    }
+
+    fn failed(&mut self, path: &[u8], operation: &'static str, error: Errno) {
+        self.outcome.problems.push(Problem::Failed {
+            path: to_path(path),
+            operation,
+            error,
+        });
+    }
+}
+
+fn to_path(relative: &[u8]) -> PathBuf {
+    let trimmed = relative.strip_suffix(b"/").unwrap_or(relative);
+    PathBuf::from(OsStr::from_bytes(trimmed))
+}
