@@ -1,0 +1,324 @@
+//! Runs the packaged buildpack the way the CNB lifecycle does: `bin/detect` and
+//! `bin/build` by path (libcnb picks the phase from argv[0]), with the `CNB_*` variables
+//! and arguments of Buildpack API 0.10, the app directory as working directory, a cleared
+//! environment, and, when the tests run as root, as a non-root build user (through
+//! `setpriv --reuid --regid --clear-groups`, as the lifecycle's own privilege drop would
+//! leave root's groups behind).
+//!
+//! Trees are created with explicit modes (directories 0755, files 0644: what umask 022
+//! gives) and owned by the build user, like an app directory the lifecycle prepared.
+
+// Each test crate uses a different part of this module, and `pub` here means "for the
+// test crates", which the `unreachable_pub` lint cannot see.
+#![allow(dead_code, unreachable_pub)]
+
+use std::cell::{Cell, RefCell};
+use std::fs;
+use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The build user and group when the tests run as root (Paketo's build uid and group).
+pub const BUILD_UID: u32 = 1001;
+pub const BUILD_GID: u32 = 1000;
+
+/// The packaged buildpack, as `bin/package` leaves it (or `GROUP_WRITABLE_BUILDPACK_DIR`).
+pub fn buildpack_dir() -> PathBuf {
+    let dir = std::env::var_os("GROUP_WRITABLE_BUILDPACK_DIR").map_or_else(
+        || {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("packaged/x86_64-unknown-linux-musl/release/cnb-utils_group-writable")
+        },
+        PathBuf::from,
+    );
+    assert!(
+        dir.join("bin/build").is_file(),
+        "no packaged buildpack at {}: run bin/package first (bin/test does)",
+        dir.display()
+    );
+    dir
+}
+
+/// Whether the tests run as root, so the buildpack runs as `BUILD_UID` through setpriv.
+pub fn running_as_root() -> bool {
+    rustix::process::geteuid().is_root()
+}
+
+/// The uid the buildpack runs as.
+pub fn build_uid() -> u32 {
+    if running_as_root() {
+        BUILD_UID
+    } else {
+        rustix::process::geteuid().as_raw()
+    }
+}
+
+/// The directories of one buildpack run, under a fresh temporary directory.
+pub struct CnbDirs {
+    /// Removed when dropped.
+    _root: tempfile::TempDir,
+    pub root: PathBuf,
+    pub app: PathBuf,
+    /// The layers root (`/layers`): our layers directory is `layers/cnb-utils_group-writable`.
+    pub layers_root: PathBuf,
+    pub layers: PathBuf,
+    pub platform: PathBuf,
+    pub plan: PathBuf,
+    /// Paths that stay with another user (root) when the tree goes to the build user.
+    foreign: RefCell<Vec<PathBuf>>,
+    /// Set once the tree went to the build user: a second `chown` would touch every
+    /// ctime, and tests compare ctimes to prove a run made no `chmod`.
+    handed_over: Cell<bool>,
+}
+
+impl CnbDirs {
+    pub fn new() -> CnbDirs {
+        let temp = tempfile::Builder::new()
+            .prefix("group-writable-test-")
+            .tempdir()
+            .expect("temporary directory");
+        let root = temp.path().to_owned();
+        // The build user must be able to reach the directories below.
+        fs::set_permissions(&root, fs::Permissions::from_mode(0o755)).expect("chmod root");
+        let dirs = CnbDirs {
+            app: root.join("workspace"),
+            layers_root: root.join("layers"),
+            layers: root.join("layers/cnb-utils_group-writable"),
+            platform: root.join("platform"),
+            plan: root.join("plan.toml"),
+            foreign: RefCell::default(),
+            handed_over: Cell::new(false),
+            root,
+            _root: temp,
+        };
+        for dir in [&dirs.app, &dirs.layers, &dirs.platform.join("env")] {
+            fs::create_dir_all(dir).expect("create directory");
+        }
+        fs::write(&dirs.plan, "entries = []\n").expect("write plan");
+        dirs
+    }
+
+    /// Creates app files and directories from a listing: `dir/` lines are directories,
+    /// other lines files (with their parents). Modes 0755/0644.
+    pub fn app_tree(&self, listing: &[&str]) -> &Self {
+        make_tree(&self.app, listing);
+        self
+    }
+
+    /// Writes the app's `.group-writable`.
+    pub fn patterns(&self, text: &str) -> &Self {
+        write_file(&self.app.join(".group-writable"), text);
+        self
+    }
+
+    /// Sets a platform variable (`/platform/env/NAME`), as `pack build --env` does.
+    pub fn platform_env(&self, name: &str, value: &str) -> &Self {
+        write_file(&self.platform.join("env").join(name), value);
+        self
+    }
+
+    /// Keeps `path` owned by another user (root): only meaningful when running as root.
+    pub fn owned_by_another_user(&self, path: &Path) -> &Self {
+        self.foreign.borrow_mut().push(path.to_owned());
+        self
+    }
+
+    /// Gives every file under the root to the build user, as the lifecycle prepares them,
+    /// except the paths kept by another user. Only the first call does anything: create
+    /// the whole tree before the first run.
+    pub fn hand_to_build_user(&self) {
+        if running_as_root() && !self.handed_over.replace(true) {
+            chown_tree(&self.root, BUILD_UID, BUILD_GID);
+            for path in self.foreign.borrow().iter() {
+                chown_tree(path, 0, 0);
+            }
+        }
+    }
+
+    /// Runs `bin/detect`.
+    pub fn detect(&self) -> Outcome {
+        self.hand_to_build_user();
+        let buildpack = buildpack_dir();
+        let build_plan = self.root.join("build-plan.toml");
+        let mut command = self.command(&buildpack.join("bin/detect"));
+        command
+            .arg(&self.platform)
+            .arg(&build_plan)
+            .env("CNB_BUILD_PLAN_PATH", &build_plan);
+        Outcome::of(command)
+    }
+
+    /// Runs `bin/build`.
+    pub fn build(&self) -> Outcome {
+        self.hand_to_build_user();
+        let buildpack = buildpack_dir();
+        let mut command = self.command(&buildpack.join("bin/build"));
+        command
+            .arg(&self.layers)
+            .arg(&self.platform)
+            .arg(&self.plan)
+            .env("CNB_LAYERS_DIR", &self.layers)
+            .env("CNB_BP_PLAN_PATH", &self.plan);
+        Outcome::of(command)
+    }
+
+    fn command(&self, program: &Path) -> Command {
+        let buildpack = buildpack_dir();
+        let mut command = if running_as_root() {
+            let mut setpriv = Command::new("setpriv");
+            setpriv
+                .arg(format!("--reuid={BUILD_UID}"))
+                .arg(format!("--regid={BUILD_GID}"))
+                .arg("--clear-groups")
+                .arg(program);
+            setpriv
+        } else {
+            Command::new(program)
+        };
+        command
+            .current_dir(&self.app)
+            .env_clear()
+            .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+            .env("CNB_BUILDPACK_DIR", &buildpack)
+            .env("CNB_PLATFORM_DIR", &self.platform)
+            .env("CNB_TARGET_OS", "linux")
+            .env("CNB_TARGET_ARCH", "amd64")
+            .env("CNB_TARGET_DISTRO_NAME", "ubuntu")
+            .env("CNB_TARGET_DISTRO_VERSION", "22.04");
+        command
+    }
+}
+
+/// A finished phase: exit code and output (ANSI colours removed).
+pub struct Outcome {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Outcome {
+    fn of(mut command: Command) -> Outcome {
+        let Output {
+            status,
+            stdout,
+            stderr,
+        } = command.output().expect("run the buildpack");
+        Outcome {
+            code: status.code(),
+            stdout: strip_ansi(&String::from_utf8_lossy(&stdout)),
+            stderr: strip_ansi(&String::from_utf8_lossy(&stderr)),
+        }
+    }
+
+    /// Both streams, for assertions and failure messages.
+    pub fn log(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+
+    #[track_caller]
+    pub fn assert_success(&self) -> &Self {
+        assert_eq!(self.code, Some(0), "expected success:\n{}", self.log());
+        self
+    }
+
+    #[track_caller]
+    pub fn assert_failure(&self) -> &Self {
+        assert_ne!(self.code, Some(0), "expected failure:\n{}", self.log());
+        self
+    }
+
+    #[track_caller]
+    pub fn assert_log_contains(&self, needle: &str) -> &Self {
+        assert!(
+            self.log().contains(needle),
+            "expected the log to contain {needle:?}:\n{}",
+            self.log()
+        );
+        self
+    }
+}
+
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // CSI sequences: ESC [ ... final byte in @..~
+            if chars.next() == Some('[') {
+                for c in chars.by_ref() {
+                    if ('@'..='~').contains(&c) {
+                        break;
+                    }
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Creates files and directories from a listing (see `CnbDirs::app_tree`).
+pub fn make_tree(root: &Path, listing: &[&str]) {
+    for entry in listing {
+        let path = root.join(entry.trim_end_matches('/'));
+        if entry.ends_with('/') {
+            fs::create_dir_all(&path).expect("create directory");
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).expect("chmod");
+        } else {
+            if let Some(parent) = path.parent() {
+                fs::create_dir_all(parent).expect("create parent");
+            }
+            write_file(&path, "content\n");
+        }
+    }
+}
+
+/// Writes a file with mode 0644.
+pub fn write_file(path: &Path, content: &str) {
+    fs::write(path, content).expect("write file");
+    fs::set_permissions(path, fs::Permissions::from_mode(0o644)).expect("chmod file");
+}
+
+/// The permission bits of a path, not following symlinks.
+pub fn mode(path: &Path) -> u32 {
+    fs::symlink_metadata(path)
+        .unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+        .mode()
+        & 0o7777
+}
+
+/// The change time of a path, not following symlinks: a `chmod`, even to the same mode,
+/// updates it, so an unchanged ctime proves no `chmod` was made.
+pub fn ctime(path: &Path) -> (i64, i64) {
+    let metadata = fs::symlink_metadata(path).expect("stat");
+    (metadata.ctime(), metadata.ctime_nsec())
+}
+
+/// Every path under `root` with its mode, sorted, for before/after comparisons.
+pub fn modes_under(root: &Path) -> Vec<(PathBuf, u32)> {
+    let mut found = Vec::new();
+    let mut pending = vec![root.to_owned()];
+    while let Some(dir) = pending.pop() {
+        for entry in fs::read_dir(&dir).expect("read_dir") {
+            let path = entry.expect("entry").path();
+            let metadata = fs::symlink_metadata(&path).expect("stat");
+            if metadata.is_dir() {
+                pending.push(path.clone());
+            }
+            found.push((path, metadata.mode() & 0o7777));
+        }
+    }
+    found.sort();
+    found
+}
+
+fn chown_tree(root: &Path, uid: u32, gid: u32) {
+    let status = Command::new("chown")
+        .arg("-hR")
+        .arg(format!("{uid}:{gid}"))
+        .arg(root)
+        .status()
+        .expect("run chown");
+    assert!(status.success(), "chown -R {} failed", root.display());
+}
