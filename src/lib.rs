@@ -16,6 +16,13 @@
 //! - [`buildpack`] and [`error`]: the libcnb entry points and the build log.
 #![forbid(unsafe_code)]
 
+// Dev-dependencies of the integration and end-to-end tests (tests/), which the unit-test
+// build of this crate sees too.
+#[cfg(test)]
+use libcnb_test as _;
+#[cfg(test)]
+use libtest_mimic as _;
+
 pub mod buildpack;
 pub mod error;
 pub mod git_pattern;

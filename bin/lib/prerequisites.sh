@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Installs what the repository's scripts need, only when missing. Sourced by bin/*.
 # Every function is idempotent and says what it installs; a prerequisite that cannot be
 # installed stops the script with the reason.
@@ -57,4 +58,54 @@ need_rust_components() {
       rustup component add "$component" >&2 || die "rustup could not add $component"
     fi
   done
+}
+
+# The end-to-end tests' platform (tests/e2e/cnb) runs the real CNB lifecycle on the host:
+# bubblewrap sandboxes the build phases, umoci makes the run image, runc runs the exported
+# image, busybox-static is the images' userland, jq reads OCI manifests and image configs.
+E2E_PACKAGES=(runc bubblewrap umoci busybox-static jq tar util-linux)
+
+# The lifecycle is built from source: tests/e2e/lifecycle/go.mod and go.sum pin it (and
+# every module it depends on) by version and hash. See tests/e2e/lifecycle/README.md.
+LIFECYCLE_MODULE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/tests/e2e/lifecycle"
+
+# need_e2e_tools: the Debian packages the end-to-end platform calls.
+need_e2e_tools() {
+  need_packages "${E2E_PACKAGES[@]}"
+}
+
+# lifecycle_version: the lifecycle version pinned in tests/e2e/lifecycle/go.mod, without
+# the leading v (0.21.14). go.mod is the one place the version is written.
+lifecycle_version() {
+  local version
+  version=$(awk '$1 == "github.com/buildpacks/lifecycle" { print $2 } $1 == "require" && $2 == "github.com/buildpacks/lifecycle" { print $3 }' \
+    "$LIFECYCLE_MODULE_DIR/go.mod")
+  [ -n "$version" ] || die "no github.com/buildpacks/lifecycle requirement in $LIFECYCLE_MODULE_DIR/go.mod"
+  echo "${version#v}"
+}
+
+# need_lifecycle: builds the pinned lifecycle and launcher, static (CGO_ENABLED=0: the
+# launcher runs inside images without a libc), once per version, into the user's cache.
+# Prints the directory that holds `lifecycle` and `launcher`.
+need_lifecycle() {
+  local version cache_dir staging
+  version=$(lifecycle_version)
+  cache_dir="${XDG_CACHE_HOME:-$HOME/.cache}/group-writable/lifecycle-$version"
+  if [ "$("$cache_dir/bin/lifecycle" -version 2>/dev/null)" = "$version" ] && [ -x "$cache_dir/bin/launcher" ]; then
+    echo "$cache_dir/bin"
+    return 0
+  fi
+  command -v go >/dev/null \
+    || die "Go is needed to build the CNB lifecycle $version (see $LIFECYCLE_MODULE_DIR/go.mod for the version); install it from https://go.dev/dl/"
+  say "building the CNB lifecycle $version into $cache_dir (once; about a minute)"
+  mkdir -p "$cache_dir"
+  staging=$(mktemp -d "$cache_dir/bin.XXXXXX")
+  # -mod=readonly: use exactly the versions and hashes of go.mod and go.sum, never update them.
+  (cd "$LIFECYCLE_MODULE_DIR" && CGO_ENABLED=0 go build -mod=readonly -trimpath \
+    -ldflags "-X github.com/buildpacks/lifecycle/cmd.Version=$version" \
+    -o "$staging/" github.com/buildpacks/lifecycle/cmd/lifecycle github.com/buildpacks/lifecycle/cmd/launcher) >&2 \
+    || { rm -rf "$staging"; die "could not build the CNB lifecycle $version (go build failed, output above)"; }
+  rm -rf "${cache_dir:?}/bin"
+  mv "$staging" "$cache_dir/bin"
+  echo "$cache_dir/bin"
 }

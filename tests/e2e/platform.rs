@@ -1,0 +1,278 @@
+//! The Rust side of the end-to-end platform: builds and runs images through
+//! `tests/e2e/cnb` (see its header for what each subcommand does), and records how long
+//! each step took for the suite's summary.
+
+use crate::probe::{Probe, Report};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// The build user and run user of the test stack, and the group they share (Paketo
+/// jammy's ids, as `tests/e2e/lib/stack.sh` defines them).
+pub(crate) const BUILD_UID: u32 = 1001;
+pub(crate) const RUN_UID: u32 = 1002;
+pub(crate) const SHARED_GID: u32 = 1000;
+
+/// Set to a packaged buildpack directory to test that instead of running `bin/package`.
+const BUILDPACK_DIR_VARIABLE: &str = "GW_E2E_BUILDPACK";
+
+fn repository() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A directory under `tests/fixtures/`.
+pub(crate) fn fixture(relative: &str) -> PathBuf {
+    repository().join("tests/fixtures").join(relative)
+}
+
+/// What the suite needs once: a provisioned platform, the packaged buildpack, and an
+/// empty directory for the builds.
+pub(crate) struct Platform {
+    cli: PathBuf,
+    buildpack: PathBuf,
+    work_root: PathBuf,
+}
+
+impl Platform {
+    /// Provisions the platform and packages the buildpack on first use. Panics (failing
+    /// the test that asked) with the reason if either cannot be done.
+    pub(crate) fn get() -> &'static Platform {
+        static PLATFORM: OnceLock<Result<Platform, String>> = OnceLock::new();
+        match PLATFORM.get_or_init(Platform::set_up) {
+            Ok(platform) => platform,
+            Err(message) => panic!("{message}"),
+        }
+    }
+
+    fn set_up() -> Result<Platform, String> {
+        let started = Instant::now();
+        let cli = repository().join("tests/e2e/cnb");
+        run_checked(Command::new(&cli).arg("provision"), "cnb provision")?;
+        let buildpack = match std::env::var_os(BUILDPACK_DIR_VARIABLE) {
+            Some(dir) => PathBuf::from(dir),
+            None => package_buildpack()?,
+        };
+        if !buildpack.join("buildpack.toml").is_file() {
+            return Err(format!(
+                "{} is not a packaged buildpack (no buildpack.toml)",
+                buildpack.display()
+            ));
+        }
+        // Inside the target directory, not /tmp: the build sandbox mounts a tmpfs on /tmp.
+        let work_root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e");
+        if work_root.exists() {
+            std::fs::remove_dir_all(&work_root)
+                .map_err(|error| format!("could not empty {}: {error}", work_root.display()))?;
+        }
+        std::fs::create_dir_all(&work_root)
+            .map_err(|error| format!("could not create {}: {error}", work_root.display()))?;
+        record_timing("provision and package", started.elapsed());
+        Ok(Platform {
+            cli,
+            buildpack,
+            work_root,
+        })
+    }
+
+    /// The packaged group-writable buildpack.
+    pub(crate) fn buildpack(&self) -> &Path {
+        &self.buildpack
+    }
+
+    /// Builds with the real lifecycle phases; the work directory is `<name>` under the
+    /// suite's work root, so building the same name again is a rebuild with the cache and
+    /// the previous image.
+    pub(crate) fn build(&self, name: &str, build: &Build) -> Result<Image, String> {
+        let started = Instant::now();
+        let mut command = Command::new(&self.cli);
+        command
+            .arg("build")
+            .arg("--work")
+            .arg(self.work_root.join(name))
+            .arg("--app")
+            .arg(&build.app)
+            .arg("--gid")
+            .arg(build.gid.to_string());
+        for buildpack in &build.buildpacks {
+            command.arg("--buildpack").arg(buildpack);
+        }
+        for (name, value) in &build.env {
+            command.arg("--env").arg(format!("{name}={value}"));
+        }
+        let output = run_checked(&mut command, &format!("cnb build ({name})"))?;
+        record_timing(&format!("build {name}"), started.elapsed());
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let layout = stdout
+            .lines()
+            .last()
+            .ok_or_else(|| format!("cnb build ({name}) printed no image layout"))?;
+        Ok(Image {
+            cli: self.cli.clone(),
+            layout: PathBuf::from(layout),
+            log: String::from_utf8_lossy(&output.stderr).into_owned(),
+        })
+    }
+}
+
+/// What to build: the app directory, the buildpacks in order, `/platform/env` variables,
+/// and the group id of the build (the build user is always 1001).
+pub(crate) struct Build {
+    pub(crate) app: PathBuf,
+    pub(crate) buildpacks: Vec<PathBuf>,
+    pub(crate) env: Vec<(String, String)>,
+    pub(crate) gid: u32,
+}
+
+impl Build {
+    /// A build of `app` with `buildpacks`, as 1001:1000.
+    pub(crate) fn new(app: PathBuf, buildpacks: Vec<PathBuf>) -> Build {
+        Build {
+            app,
+            buildpacks,
+            env: Vec::new(),
+            gid: SHARED_GID,
+        }
+    }
+
+    /// The build as 1001 in group `gid` (`pack build --gid`).
+    pub(crate) fn gid(mut self, gid: u32) -> Build {
+        self.gid = gid;
+        self
+    }
+}
+
+/// An exported image: its OCI layout directory and the build's log.
+pub(crate) struct Image {
+    cli: PathBuf,
+    pub(crate) layout: PathBuf,
+    pub(crate) log: String,
+}
+
+/// Who runs the image and on what root file system.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Run {
+    /// `None`: the image's user (the run user, 1002:1000).
+    pub(crate) user: Option<(u32, u32)>,
+    /// Supplementary groups.
+    pub(crate) groups: Vec<u32>,
+    /// A read-only root file system with a tmpfs on /tmp.
+    pub(crate) read_only: bool,
+}
+
+impl Run {
+    pub(crate) fn as_user(uid: u32, gid: u32) -> Run {
+        Run {
+            user: Some((uid, gid)),
+            ..Run::default()
+        }
+    }
+}
+
+impl Image {
+    /// Runs `command` through the CNB launcher (no command: the default process).
+    pub(crate) fn run(&self, run: &Run, command: &[&str]) -> Output {
+        let started = Instant::now();
+        let mut cli = Command::new(&self.cli);
+        cli.arg("run").arg("--image").arg(&self.layout);
+        if let Some((uid, gid)) = run.user {
+            cli.arg("--user").arg(format!("{uid}:{gid}"));
+        }
+        if !run.groups.is_empty() {
+            let groups: Vec<String> = run.groups.iter().map(u32::to_string).collect();
+            cli.arg("--groups").arg(groups.join(","));
+        }
+        if run.read_only {
+            cli.arg("--read-only");
+        }
+        if !command.is_empty() {
+            cli.arg("--").args(command);
+        }
+        let output = cli
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|error| panic!("could not start {}: {error}", self.cli.display()));
+        record_timing("runs", started.elapsed());
+        output
+    }
+
+    /// Runs `probe` through the launcher and reads what it reports.
+    pub(crate) fn probe(&self, probe: &Probe, run: &Run) -> Report {
+        let output = self.run(run, &["sh", "-c", &probe.script()]);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "the probe did not run ({}):\n--- stdout\n{stdout}--- stderr\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+        Report::parse(&stdout)
+    }
+
+    /// `cnb digests`: the image's layer digests, then the app and buildpack layers'.
+    pub(crate) fn digests(&self) -> String {
+        let output = run_checked(
+            Command::new(&self.cli)
+                .arg("digests")
+                .arg("--image")
+                .arg(&self.layout),
+            "cnb digests",
+        )
+        .unwrap_or_else(|message| panic!("{message}"));
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+}
+
+/// Runs `bin/package` and returns the packaged buildpack directory it prints last.
+fn package_buildpack() -> Result<PathBuf, String> {
+    let output = run_checked(
+        Command::new(repository().join("bin/package")).current_dir(repository()),
+        "bin/package",
+    )?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let relative = stdout
+        .lines()
+        .last()
+        .ok_or("bin/package printed no packaged directory")?;
+    Ok(repository().join(relative))
+}
+
+/// Runs a command to completion, its output captured; an error with the output if it
+/// fails.
+fn run_checked(command: &mut Command, what: &str) -> Result<Output, String> {
+    let output = command
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|error| format!("could not start {what}: {error}"))?;
+    if output.status.success() {
+        Ok(output)
+    } else {
+        Err(format!(
+            "{what} failed ({}):\n--- stdout\n{}--- stderr\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ))
+    }
+}
+
+static TIMINGS: Mutex<Vec<(String, Duration)>> = Mutex::new(Vec::new());
+
+/// Adds `elapsed` to the step `what` of the suite's timing summary.
+fn record_timing(what: &str, elapsed: Duration) {
+    let mut timings = TIMINGS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    match timings.iter_mut().find(|(step, _)| step == what) {
+        Some((_, total)) => *total += elapsed,
+        None => timings.push((what.to_owned(), elapsed)),
+    }
+}
+
+/// The time spent in each step, in the order the steps first ran.
+pub(crate) fn timings() -> Vec<(String, Duration)> {
+    TIMINGS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone()
+}
