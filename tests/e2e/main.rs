@@ -8,7 +8,7 @@
 //! in the launch layer of `tests/fixtures/buildpacks/layer-maker`, which runs first.
 //!
 //! Run as root (setpriv and runc switch users): `cargo test --test e2e`. Set
-//! `GW_E2E_BUILDPACK` to a packaged buildpack directory to skip `bin/package`.
+//! `GROUP_WRITABLE_BUILDPACK_DIR` to a packaged buildpack directory to skip `bin/package`.
 
 // Test crates see every dependency of the package; this one uses few of them.
 #![allow(unused_crate_dependencies)]

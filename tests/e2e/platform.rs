@@ -15,7 +15,7 @@ pub(crate) const RUN_UID: u32 = 1002;
 pub(crate) const SHARED_GID: u32 = 1000;
 
 /// Set to a packaged buildpack directory to test that instead of running `bin/package`.
-const BUILDPACK_DIR_VARIABLE: &str = "GW_E2E_BUILDPACK";
+const BUILDPACK_DIR_VARIABLE: &str = "GROUP_WRITABLE_BUILDPACK_DIR";
 
 fn repository() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
