@@ -1,16 +1,26 @@
 //! The CNB entry points: detect and build, as libcnb calls them. Each step's logic lives
 //! in its own module; this file wires them together and writes the build log.
 
+use crate::app_probe::AppDirectory;
+use crate::catalog::Redirect;
 use crate::error::{self, GroupWritableError};
+use crate::helper;
+use crate::label::{self, BuildIds, Policy};
 use crate::mode::EntryKind;
+use crate::patterns::Pattern;
 use crate::permissions::{self, PassInput, PassReport};
-use crate::settings::{self, Settings};
+use crate::redirect_install::{self, PathReport};
+use crate::redirect_plan::{self, Decision, Existing, Outcome, Skip};
+use crate::settings::{self, RedirectSetting, Settings};
 use crate::walk::BuildUser;
 use bullet_stream::{Print, style};
 use libcnb::build::{BuildContext, BuildResult, BuildResultBuilder};
+use libcnb::data::launch::{Label, LaunchBuilder};
+use libcnb::data::layer_name;
 use libcnb::detect::{DetectContext, DetectResult, DetectResultBuilder};
 use libcnb::generic::{GenericMetadata, GenericPlatform};
-use libcnb::{Buildpack, Env, Platform};
+use libcnb::layer::UncachedLayerDefinition;
+use libcnb::{Buildpack, Env, Platform, additional_buildpack_binary_path};
 use std::io::{Stdout, stdout};
 use std::time::Duration;
 
@@ -44,8 +54,53 @@ impl Buildpack for GroupWritableBuildpack {
             threads: walk_threads(),
         })
         .map_err(GroupWritableError::Pass)?;
-        log_permissions(log, &report, &settings).done();
-        BuildResultBuilder::new().build()
+        let log = log_permissions(log, &report, &settings);
+
+        // Checked by the settings: plain, without whitespace or control characters.
+        let tmp_base = settings.tmp_base.to_string_lossy().into_owned();
+        let patterns: Vec<&Pattern> = report.patterns.iter().map(|r| &r.pattern).collect();
+        let app = AppDirectory::new(&context.app_dir, &patterns);
+        let decisions = redirect_plan::plan(&settings.redirects, &tmp_base, &app)
+            .map_err(GroupWritableError::UnknownRedirects)?;
+        let mut paths = Vec::new();
+        if decisions
+            .iter()
+            .any(|decision| !matches!(decision.outcome, Outcome::Skipped(_)))
+        {
+            let layer = context.uncached_layer(
+                layer_name!("redirects"),
+                UncachedLayerDefinition {
+                    build: false,
+                    launch: true,
+                },
+            )?;
+            paths =
+                redirect_install::install(&context.app_dir, &layer.path(), &tmp_base, &decisions)
+                    .map_err(GroupWritableError::Redirect)?;
+            layer.write_exec_d_programs([(
+                helper::PROGRAM,
+                additional_buildpack_binary_path!("group-writable-redirects"),
+            )])?;
+        }
+        let log = log_redirects(log, &settings, &decisions, &paths);
+
+        let policy = Policy::new(BuildIds::current(), &tmp_base, &report, &decisions, &paths);
+        log.bullet(format!(
+            "Policy recorded in the image label {}",
+            style::value(label::KEY)
+        ))
+        .done()
+        .done();
+        BuildResultBuilder::new()
+            .launch(
+                LaunchBuilder::new()
+                    .label(Label {
+                        key: label::KEY.to_owned(),
+                        value: policy.to_json(),
+                    })
+                    .build(),
+            )
+            .build()
     }
 
     fn on_error(&self, error: libcnb::Error<Self::Error>) {
@@ -121,6 +176,89 @@ fn log_permissions(log: Log, report: &PassReport, settings: &Settings) -> Log {
     ));
     for warning in &report.warnings {
         section = section.warning(warning);
+    }
+    section.done()
+}
+
+fn log_redirects(
+    log: Log,
+    settings: &Settings,
+    decisions: &[Decision],
+    paths: &[PathReport],
+) -> Log {
+    let base = settings.tmp_base.display().to_string();
+    let heading = match &settings.redirects {
+        RedirectSetting::Off => {
+            return log
+                .bullet(format!(
+                    "Redirects to {base}: off ({}=off)",
+                    settings::REDIRECTS
+                ))
+                .done();
+        }
+        RedirectSetting::Auto => format!("Redirects to {}", style::value(&base)),
+        RedirectSetting::Only(_) => format!(
+            "Redirects to {}, only those named in {}",
+            style::value(&base),
+            style::value(settings::REDIRECTS)
+        ),
+    };
+    let mut section = log.bullet(heading);
+    for decision in decisions {
+        let entry = decision.entry;
+        let id = style::value(entry.id);
+        let line = match (&decision.outcome, &entry.redirect) {
+            (Outcome::Skipped(Skip::EcosystemAbsent), _) if !decision.requested => continue,
+            (Outcome::Skipped(skip), _) => format!("{id}: {} not redirected: {skip}", entry.what()),
+            (
+                Outcome::Env { value },
+                Redirect::Env {
+                    variable,
+                    unless_home_writable,
+                    ..
+                },
+            ) => format!(
+                "{id}: {variable}={value} at launch, unless set{}",
+                if *unless_home_writable {
+                    " or $HOME is writable"
+                } else {
+                    ""
+                }
+            ),
+            (Outcome::Path { target, existing }, Redirect::Path { path, .. }) => {
+                let report = paths.iter().find(|report| report.id == entry.id);
+                let content = match (existing, report) {
+                    (_, Some(report)) if report.seeded_files > 0 => format!(
+                        ", seeded at launch with the build's {} ({} bytes)",
+                        if report.seeded_files == 1 {
+                            "1 file".to_owned()
+                        } else {
+                            format!("{} files", report.seeded_files)
+                        },
+                        report.seeded_bytes
+                    ),
+                    (Existing::Drop, Some(report)) if report.dropped => {
+                        ", the build's cache dropped".to_owned()
+                    }
+                    (Existing::Linked, _) => ", already linked".to_owned(),
+                    _ => String::new(),
+                };
+                format!("{id}: {path}/ -> {target}{content}")
+            }
+            _ => continue,
+        };
+        section = section.sub_bullet(line);
+    }
+    if !paths.is_empty()
+        || decisions
+            .iter()
+            .any(|d| matches!(d.outcome, Outcome::Env { .. }))
+    {
+        section = section.sub_bullet(format!(
+            "The exec.d helper {} applies them at every launch ({}=off turns it off)",
+            style::value(helper::PROGRAM),
+            helper::SWITCH
+        ));
     }
     section.done()
 }

@@ -2,6 +2,8 @@
 //! log: what happened, where, and how to fix it.
 
 use crate::permissions::PassError;
+use crate::redirect_install::InstallError;
+use crate::redirect_plan::UnknownIds;
 use crate::settings::SettingError;
 use crate::walk::Problem;
 use bullet_stream::Print;
@@ -12,6 +14,8 @@ use std::fmt::Write as _;
 pub enum GroupWritableError {
     Settings(SettingError),
     Pass(PassError),
+    UnknownRedirects(UnknownIds),
+    Redirect(InstallError),
 }
 
 impl From<GroupWritableError> for libcnb::Error<GroupWritableError> {
@@ -29,6 +33,12 @@ pub fn message(error: &GroupWritableError) -> String {
     match error {
         GroupWritableError::Settings(error) => format!(
             "Invalid group-writable setting\n\n{error}\n\nChange or unset the variable (for example `pack build --env`) and build again."
+        ),
+        GroupWritableError::UnknownRedirects(error) => format!(
+            "Unknown redirect in BP_GROUP_WRITABLE_REDIRECTS\n\n{error}\n\nSet it to `auto` (the default), `off`, or a comma-separated list of these ids, and build again."
+        ),
+        GroupWritableError::Redirect(error) => format!(
+            "Cannot redirect a run-time path to the tmp base\n\n{error}.\n\nThe build user must be able to move what the build left at this path (its files must belong to the build user, which owns everything the build creates). Fix the ownership, or leave the entry out with BP_GROUP_WRITABLE_REDIRECTS (a list of the entries to apply, or `off`), and build again."
         ),
         GroupWritableError::Pass(PassError::PatternFile(error)) => format!(
             "Cannot use the group-writable pattern file\n\n{error}.\n\nThe pattern file is a UTF-8 text file of gitignore-style patterns in the app directory, at most 1 MiB. Fix or remove it and build again."

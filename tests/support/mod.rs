@@ -21,6 +21,11 @@ use std::process::{Command, Output};
 /// The build user and group when the tests run as root (Paketo's build uid and group).
 pub const BUILD_UID: u32 = 1001;
 pub const BUILD_GID: u32 = 1000;
+/// The run user when the tests run as root: another uid, the same group (Paketo jammy).
+pub const RUN_UID: u32 = 1002;
+
+/// The exec.d helper, as the build installs it in our layers directory.
+pub const HELPER: &str = "redirects/exec.d/group-writable-redirects";
 
 /// The packaged buildpack, as `bin/package` leaves it (or `GROUP_WRITABLE_BUILDPACK_DIR`).
 pub fn buildpack_dir() -> PathBuf {
@@ -64,6 +69,9 @@ pub struct CnbDirs {
     pub layers: PathBuf,
     pub platform: PathBuf,
     pub plan: PathBuf,
+    /// A directory of the test's own, mounted on `/tmp` when the helper runs (mode 1777,
+    /// like `/tmp`).
+    pub tmp: PathBuf,
     /// Paths that stay with another user (root) when the tree goes to the build user.
     foreign: RefCell<Vec<PathBuf>>,
     /// Set once the tree went to the build user: a second `chown` would touch every
@@ -73,9 +81,10 @@ pub struct CnbDirs {
 
 impl CnbDirs {
     pub fn new() -> CnbDirs {
+        // Not under /tmp: the helper runs with the test's own directory mounted there.
         let temp = tempfile::Builder::new()
             .prefix("group-writable-test-")
-            .tempdir()
+            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
             .expect("temporary directory");
         let root = temp.path().to_owned();
         // The build user must be able to reach the directories below.
@@ -86,14 +95,21 @@ impl CnbDirs {
             layers: root.join("layers/cnb-utils_group-writable"),
             platform: root.join("platform"),
             plan: root.join("plan.toml"),
+            tmp: root.join("tmp"),
             foreign: RefCell::default(),
             handed_over: Cell::new(false),
             root,
             _root: temp,
         };
-        for dir in [&dirs.app, &dirs.layers, &dirs.platform.join("env")] {
+        for dir in [
+            &dirs.app,
+            &dirs.layers,
+            &dirs.platform.join("env"),
+            &dirs.tmp,
+        ] {
             fs::create_dir_all(dir).expect("create directory");
         }
+        fs::set_permissions(&dirs.tmp, fs::Permissions::from_mode(0o1777)).expect("chmod tmp");
         fs::write(&dirs.plan, "entries = []\n").expect("write plan");
         dirs
     }
@@ -160,6 +176,22 @@ impl CnbDirs {
             .env("CNB_LAYERS_DIR", &self.layers)
             .env("CNB_BP_PLAN_PATH", &self.plan);
         Outcome::of(command)
+    }
+
+    /// Prepares a run of the installed exec.d helper, as the launcher runs it.
+    pub fn launch(&self) -> Launch<'_> {
+        Launch {
+            dirs: self,
+            env: vec![("HOME".to_owned(), self.app.display().to_string())],
+            tmp: TmpMount::Writable,
+            fd3: true,
+        }
+    }
+
+    /// Where a path under `/tmp` in the helper's sandbox is for the test.
+    pub fn in_tmp(&self, path: &Path) -> PathBuf {
+        self.tmp
+            .join(path.strip_prefix("/tmp").expect("a path under /tmp"))
     }
 
     fn command(&self, program: &Path) -> Command {
@@ -321,4 +353,136 @@ fn chown_tree(root: &Path, uid: u32, gid: u32) {
         .status()
         .expect("run chown");
     assert!(status.success(), "chown -R {} failed", root.display());
+}
+
+/// How the test's tmp directory is mounted on `/tmp` for the helper.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum TmpMount {
+    Writable,
+    ReadOnly,
+}
+
+/// One run of the exec.d helper: the program from our layer, started by absolute path
+/// (as argv[0]) in the app directory with a cleared environment plus the given
+/// variables, fd 3 open on a pipe, as the run user (another uid, the build's group) when
+/// the tests run as root, in a bubblewrap sandbox whose `/tmp` is the test's `tmp`.
+pub struct Launch<'a> {
+    dirs: &'a CnbDirs,
+    env: Vec<(String, String)>,
+    tmp: TmpMount,
+    fd3: bool,
+}
+
+impl Launch<'_> {
+    /// Sets a launch variable (`HOME` defaults to the app directory, which the run user
+    /// cannot write).
+    pub fn env(mut self, name: &str, value: &str) -> Self {
+        self.env.retain(|(existing, _)| existing != name);
+        self.env.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    pub fn tmp(mut self, mount: TmpMount) -> Self {
+        self.tmp = mount;
+        self
+    }
+
+    /// Runs the helper with fd 3 closed, as when it is started without the launcher.
+    pub fn without_fd3(mut self) -> Self {
+        self.fd3 = false;
+        self
+    }
+
+    pub fn run(&self) -> HelperRun {
+        let dirs = self.dirs;
+        let helper = dirs.layers.join(HELPER);
+        assert!(helper.is_file(), "no helper at {}", helper.display());
+        let mut command = if running_as_root() {
+            let mut setpriv = Command::new("setpriv");
+            setpriv
+                .arg(format!("--reuid={RUN_UID}"))
+                .arg(format!("--regid={BUILD_GID}"))
+                .arg("--clear-groups")
+                .arg("bwrap");
+            setpriv
+        } else {
+            Command::new("bwrap")
+        };
+        let bind = match self.tmp {
+            TmpMount::Writable => "--bind",
+            TmpMount::ReadOnly => "--ro-bind",
+        };
+        // The shell only moves the pipe of stdout to fd 3, then becomes the helper with
+        // the helper's absolute path as argv[0]; the helper's own stdout goes to stderr.
+        let redirect = if self.fd3 { "3>&1 1>&2" } else { "3>&- 1>&2" };
+        command
+            .args(["--bind", "/", "/", bind])
+            .arg(&dirs.tmp)
+            .args(["/tmp", "--chdir"])
+            .arg(&dirs.app)
+            .args(["--", "/bin/sh", "-c"])
+            .arg(format!("exec \"$0\" {redirect}"))
+            .arg(&helper)
+            .env_clear()
+            .env("PATH", "/usr/local/bin:/usr/bin:/bin");
+        for (name, value) in &self.env {
+            command.env(name, value);
+        }
+        let Output {
+            status,
+            stdout,
+            stderr,
+        } = command.output().expect("run the helper");
+        HelperRun {
+            code: status.code(),
+            output: String::from_utf8(stdout).expect("UTF-8 on fd 3"),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        }
+    }
+}
+
+/// A finished helper run.
+pub struct HelperRun {
+    pub code: Option<i32>,
+    /// What the helper wrote to fd 3.
+    pub output: String,
+    pub stderr: String,
+}
+
+impl HelperRun {
+    /// Exit 0 (anything else would make the launcher abort the app with 82).
+    #[track_caller]
+    pub fn assert_exit_0(&self) -> &Self {
+        assert_eq!(
+            self.code,
+            Some(0),
+            "the helper failed:\n{}\nfd 3:\n{}",
+            self.stderr,
+            self.output
+        );
+        self
+    }
+
+    /// The fd-3 output, parsed as TOML: every value a string.
+    #[track_caller]
+    pub fn variables(&self) -> Vec<(String, String)> {
+        let table: toml::Table = self
+            .output
+            .parse()
+            .unwrap_or_else(|error| panic!("invalid TOML on fd 3 ({error}):\n{}", self.output));
+        table
+            .into_iter()
+            .map(|(name, value)| {
+                let value = value
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{name} is not a string"))
+                    .to_owned();
+                (name, value)
+            })
+            .collect()
+    }
+
+    pub fn stderr_lines(&self) -> Vec<&str> {
+        self.stderr.lines().collect()
+    }
 }

@@ -1,0 +1,262 @@
+//! The redirect plan's questions, answered from the app directory on disk: marker files,
+//! what is at a path (never following symlinks), and whether the user's patterns make a
+//! path, an ancestor or anything below it group-writable.
+//!
+//! The last question is answered the way the walk decides: top-down, a matched directory
+//! covering its whole subtree, symlinks and special files never matched.
+
+use crate::matcher::{Decision, RootMatcher};
+use crate::patterns::{Pattern, Root};
+use crate::redirect_plan::{AppProbe, PathState};
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// The app directory, with the patterns of the group-writable pass.
+pub struct AppDirectory<'a> {
+    app_dir: &'a Path,
+    patterns: &'a [&'a Pattern],
+    /// Over the app patterns, indexed like `patterns`; `None` when there are none.
+    matcher: Option<RootMatcher>,
+}
+
+impl<'a> AppDirectory<'a> {
+    #[must_use]
+    pub fn new(app_dir: &'a Path, patterns: &'a [&'a Pattern]) -> Self {
+        let matcher = RootMatcher::new(
+            patterns
+                .iter()
+                .enumerate()
+                .filter(|(_, pattern)| pattern.root == Root::App)
+                .map(|(index, pattern)| (index, &pattern.git)),
+        );
+        AppDirectory {
+            app_dir,
+            patterns,
+            matcher: (!matcher.is_empty()).then_some(matcher),
+        }
+    }
+
+    fn describe(&self, index: usize) -> String {
+        self.patterns.get(index).map_or_else(
+            || "a pattern".to_owned(),
+            |pattern| format!("`{}` ({})", pattern.text, pattern.location),
+        )
+    }
+
+    /// The first pattern matching an entry below the unmatched directory `relative`.
+    fn matched_below(&self, matcher: &RootMatcher, relative: &str) -> Option<usize> {
+        let entries = fs::read_dir(self.app_dir.join(relative)).ok()?;
+        for entry in entries.flatten() {
+            let Ok(file_type) = entry.file_type() else {
+                continue;
+            };
+            let name = entry.file_name();
+            let child = format!("{relative}/{}", name.to_string_lossy());
+            if file_type.is_dir() {
+                match matcher.decide(Path::new(&child), true) {
+                    Decision::Matched(index) => return Some(index),
+                    Decision::Unmatched => {
+                        if matcher.may_match_below(child.as_bytes())
+                            && let Some(index) = self.matched_below(matcher, &child)
+                        {
+                            return Some(index);
+                        }
+                    }
+                }
+            } else if file_type.is_file()
+                && let Decision::Matched(index) = matcher.decide(Path::new(&child), false)
+            {
+                return Some(index);
+            }
+        }
+        None
+    }
+}
+
+impl AppProbe for AppDirectory<'_> {
+    fn has(&self, relative: &str) -> bool {
+        self.app_dir.join(relative).symlink_metadata().is_ok()
+    }
+
+    fn state(&self, relative: &str) -> PathState {
+        let parts: Vec<&str> = relative.split('/').collect();
+        let mut current = self.app_dir.to_path_buf();
+        for (index, part) in parts.iter().enumerate() {
+            current.push(part);
+            let last = index + 1 == parts.len();
+            let ancestor = || parts[..=index].join("/");
+            match fs::symlink_metadata(&current) {
+                Err(error) if error.kind() == io::ErrorKind::NotFound => {
+                    return PathState::Missing {
+                        parent_exists: last,
+                    };
+                }
+                Ok(metadata) if metadata.is_symlink() => {
+                    return if last {
+                        PathState::Symlink {
+                            target: fs::read_link(&current).unwrap_or_else(|_| PathBuf::from("?")),
+                        }
+                    } else {
+                        PathState::Blocked {
+                            ancestor: ancestor(),
+                            symlink: true,
+                        }
+                    };
+                }
+                Ok(metadata) if metadata.is_dir() => {}
+                // Not a directory, or not examinable: not ours to replace.
+                _ if last => return PathState::NotADirectory,
+                _ => {
+                    return PathState::Blocked {
+                        ancestor: ancestor(),
+                        symlink: false,
+                    };
+                }
+            }
+        }
+        PathState::Directory
+    }
+
+    fn protected_by(&self, relative: &str) -> Option<String> {
+        let matcher = self.matcher.as_ref()?;
+        let mut prefix = String::new();
+        for part in relative.split('/') {
+            if !prefix.is_empty() {
+                prefix.push('/');
+            }
+            prefix.push_str(part);
+            // Only what exists was made group-writable.
+            if !self
+                .app_dir
+                .join(&prefix)
+                .symlink_metadata()
+                .is_ok_and(|m| m.is_dir())
+            {
+                return None;
+            }
+            if let Decision::Matched(index) = matcher.decide(Path::new(&prefix), true) {
+                return Some(self.describe(index));
+            }
+        }
+        self.matched_below(matcher, relative)
+            .map(|index| self.describe(index))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::patterns::{RootContext, parse_pattern_text};
+    use std::os::unix::fs::symlink;
+
+    fn app() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for directory in [
+            "tmp/pids",
+            "log",
+            "node_modules_real/.cache",
+            "storage/logs",
+        ] {
+            fs::create_dir_all(dir.path().join(directory)).unwrap();
+        }
+        fs::write(dir.path().join("log/production.log"), "").unwrap();
+        fs::write(dir.path().join("storage/framework"), "a file").unwrap();
+        symlink("node_modules_real", dir.path().join("node_modules")).unwrap();
+        symlink("/elsewhere", dir.path().join("tmp/link")).unwrap();
+        dir
+    }
+
+    fn patterns(app_dir: &Path, text: &str) -> Vec<Pattern> {
+        let has = |_: &str| true;
+        let context = RootContext {
+            app_dir,
+            layers_root: Path::new("/layers"),
+            app_has_entry: &has,
+        };
+        parse_pattern_text(".group-writable", text, &context)
+            .unwrap()
+            .patterns
+    }
+
+    fn protected(text: &str, relative: &str) -> Option<String> {
+        let dir = app();
+        let owned = patterns(dir.path(), text);
+        let borrowed: Vec<&Pattern> = owned.iter().collect();
+        AppDirectory::new(dir.path(), &borrowed).protected_by(relative)
+    }
+
+    #[test]
+    fn states() {
+        let dir = app();
+        let probe = AppDirectory::new(dir.path(), &[]);
+        assert_eq!(probe.state("tmp"), PathState::Directory);
+        assert_eq!(
+            probe.state("var/cache"),
+            PathState::Missing {
+                parent_exists: false
+            }
+        );
+        assert_eq!(
+            probe.state("log/archive"),
+            PathState::Missing {
+                parent_exists: true
+            }
+        );
+        assert_eq!(
+            probe.state("tmp/link"),
+            PathState::Symlink {
+                target: "/elsewhere".into()
+            }
+        );
+        assert_eq!(
+            probe.state("node_modules/.cache"),
+            PathState::Blocked {
+                ancestor: "node_modules".into(),
+                symlink: true
+            }
+        );
+        assert_eq!(probe.state("storage/framework"), PathState::NotADirectory);
+        assert_eq!(
+            probe.state("storage/framework/views"),
+            PathState::Blocked {
+                ancestor: "storage/framework".into(),
+                symlink: false
+            }
+        );
+        assert!(probe.has("log/production.log"));
+        assert!(probe.has("node_modules"));
+        assert!(!probe.has("Gemfile"));
+    }
+
+    #[test]
+    fn a_pattern_on_the_path_an_ancestor_or_below_protects_it() {
+        assert_eq!(
+            protected("log/\n", "log").as_deref(),
+            Some("`log/` (.group-writable:1)")
+        );
+        assert_eq!(
+            protected("/storage/\n", "storage/logs").as_deref(),
+            Some("`/storage/` (.group-writable:1)")
+        );
+        assert_eq!(
+            protected("# pids\ntmp/pids/\n", "tmp").as_deref(),
+            Some("`tmp/pids/` (.group-writable:2)")
+        );
+        assert_eq!(
+            protected("*.log\n", "log").as_deref(),
+            Some("`*.log` (.group-writable:1)")
+        );
+    }
+
+    #[test]
+    fn unrelated_negated_or_absent_matches_do_not_protect() {
+        assert_eq!(protected("uploads/\n", "log"), None);
+        assert_eq!(protected("log/\n!log/\n", "log"), None);
+        // Symlinks are never made group-writable.
+        assert_eq!(protected("link\n", "tmp"), None);
+        // Nothing exists there, so nothing was made group-writable.
+        assert_eq!(protected("var/\n", "var/cache"), None);
+        assert_eq!(protected("", "log"), None);
+    }
+}

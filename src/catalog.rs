@@ -1,0 +1,461 @@
+//! The catalog of well-known run-time writes: one table, as data, of the places apps
+//! write to by default, per ecosystem, and how each is moved under the tmp base.
+//!
+//! Two kinds of entries:
+//! - env redirects: a variable the tool reads, set at launch to a directory under the tmp
+//!   base, only when the user has not set it;
+//! - path redirects, where no variable exists: the app path becomes a symlink to
+//!   `<tmp base>/group-writable/<id>`, and what the build left there is seeded into it at
+//!   launch.
+//!
+//! Every entry cites the documentation of the knob or behaviour it relies on. The README's
+//! redirect table lists the same entries; a unit test keeps the two in sync.
+
+/// One catalog entry.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// Stable id: used in `BP_GROUP_WRITABLE_REDIRECTS`, the target directory name, the
+    /// helper configuration and the image label.
+    pub id: &'static str,
+    /// The ecosystem, for the build log and the README.
+    pub ecosystem: &'static str,
+    /// App-relative files whose presence enables the entry (any one of them); empty means
+    /// every app.
+    pub markers: &'static [&'static str],
+    pub redirect: Redirect,
+}
+
+/// How an entry moves its writes.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Redirect {
+    Env {
+        variable: &'static str,
+        target: EnvTarget,
+        /// Only set when `$HOME` is not writable (the `XDG_*` variables: where `$HOME` is
+        /// writable, the defaults below it work and belong to the user).
+        unless_home_writable: bool,
+    },
+    Path {
+        /// App-relative directory, without a trailing `/`.
+        path: &'static str,
+        when: Presence,
+        content: Content,
+    },
+}
+
+/// Where an env redirect points.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EnvTarget {
+    /// The tmp base itself (for `TMPDIR`).
+    TmpBase,
+    /// `<tmp base>/group-writable/<id>`, created at launch.
+    OwnDirectory,
+}
+
+/// When a path redirect applies (its ecosystem being present).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Presence {
+    /// Only when the build left the path there.
+    Exists,
+    /// Also when missing, as long as its parent directory exists: tools create the path
+    /// at run time inside a directory the build leaves (`node_modules/`, `.next/`).
+    ParentExists,
+    /// Always: the framework creates the path, parents included, at run time. Missing
+    /// parents are created at build to hold the symlink.
+    Always,
+}
+
+/// What happens to what the build left at a path redirect.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Content {
+    /// Kept in the helper layer and copied to the target at launch: the app needs it
+    /// (compiled caches, `.gitignore`d directory skeletons, warmed framework caches).
+    Seed,
+    /// Dropped: a build cache the app does not need at run time, which would cost time to
+    /// copy at every start (webpack's cache in `.next/cache` runs to hundreds of MB).
+    Discard,
+}
+
+/// The directory under the tmp base that holds every target of our own.
+pub const OWN_DIRECTORY: &str = "group-writable";
+
+const PYTHON: &[&str] = &["requirements.txt", "pyproject.toml", "Pipfile", "setup.py"];
+const NEXT: &[&str] = &[
+    "next.config.js",
+    "next.config.mjs",
+    "next.config.cjs",
+    "next.config.ts",
+    "next.config.mts",
+];
+
+/// The catalog, in the order the build log and the README list it.
+pub static CATALOG: &[Entry] = &[
+    // Any app. TMPDIR: POSIX names it as the directory for temporary files
+    // (https://pubs.opengroup.org/onlinepubs/9799919799/basedefs/V1_chap08.html), and
+    // mktemp, Python (https://docs.python.org/3/library/tempfile.html#tempfile.gettempdir),
+    // Ruby, Go and Node read it. Set to the tmp base so a non-default base is honoured.
+    Entry {
+        id: "tmpdir",
+        ecosystem: "Any",
+        markers: &[],
+        redirect: Redirect::Env {
+            variable: "TMPDIR",
+            target: EnvTarget::TmpBase,
+            unless_home_writable: false,
+        },
+    },
+    // XDG Base Directory Specification: user caches in $XDG_CACHE_HOME, state (logs,
+    // history) in $XDG_STATE_HOME, defaulting below $HOME
+    // (https://specifications.freedesktop.org/basedir-spec/latest/).
+    Entry {
+        id: "xdg-cache",
+        ecosystem: "Any",
+        markers: &[],
+        redirect: Redirect::Env {
+            variable: "XDG_CACHE_HOME",
+            target: EnvTarget::OwnDirectory,
+            unless_home_writable: true,
+        },
+    },
+    Entry {
+        id: "xdg-state",
+        ecosystem: "Any",
+        markers: &[],
+        redirect: Redirect::Env {
+            variable: "XDG_STATE_HOME",
+            target: EnvTarget::OwnDirectory,
+            unless_home_writable: true,
+        },
+    },
+    // Rails: `tmp/` holds "temporary files (like cache and pid files)"
+    // (https://guides.rubyonrails.org/getting_started.html#directory-structure), "the
+    // holding place for temporary files like process id files and cached actions"
+    // (https://guides.rubyonrails.org/command_line.html#bin-rails-tmp); `rails server`
+    // creates tmp/cache, tmp/pids and tmp/sockets at start, so it always exists at run
+    // time. Seeded: it can hold Bootsnap's or the asset pipeline's caches from the build.
+    Entry {
+        id: "rails-tmp",
+        ecosystem: "Ruby on Rails",
+        markers: &["config/application.rb"],
+        redirect: Redirect::Path {
+            path: "tmp",
+            when: Presence::Always,
+            content: Content::Seed,
+        },
+    },
+    // Rails logs to `log/<environment>.log` unless told to log to STDOUT, and creates the
+    // directory (https://guides.rubyonrails.org/debugging_rails_applications.html#the-logger).
+    Entry {
+        id: "rails-log",
+        ecosystem: "Ruby on Rails",
+        markers: &["config/application.rb"],
+        redirect: Redirect::Path {
+            path: "log",
+            when: Presence::Always,
+            content: Content::Seed,
+        },
+    },
+    // Bootsnap "writes to tmp/cache (or the path specified by ENV['BOOTSNAP_CACHE_DIR']),
+    // and that directory must be writable" (https://github.com/rails/bootsnap#usage).
+    Entry {
+        id: "bootsnap",
+        ecosystem: "Ruby (Bootsnap)",
+        markers: &["Gemfile"],
+        redirect: Redirect::Env {
+            variable: "BOOTSNAP_CACHE_DIR",
+            target: EnvTarget::OwnDirectory,
+            unless_home_writable: false,
+        },
+    },
+    // npm: the `cache` and `logs-dir` settings (logs default to `_logs` in the cache), and
+    // "any environment variables that start with npm_config_ will be interpreted as a
+    // configuration parameter", case-insensitively
+    // (https://docs.npmjs.com/cli/v10/using-npm/config#cache,
+    // https://docs.npmjs.com/cli/v10/using-npm/config#logs-dir,
+    // https://docs.npmjs.com/cli/v10/using-npm/config#environment-variables).
+    Entry {
+        id: "npm-cache",
+        ecosystem: "Node.js (npm)",
+        markers: &["package.json"],
+        redirect: Redirect::Env {
+            variable: "NPM_CONFIG_CACHE",
+            target: EnvTarget::OwnDirectory,
+            unless_home_writable: false,
+        },
+    },
+    Entry {
+        id: "npm-logs",
+        ecosystem: "Node.js (npm)",
+        markers: &["package.json"],
+        redirect: Redirect::Env {
+            variable: "NPM_CONFIG_LOGS_DIR",
+            target: EnvTarget::OwnDirectory,
+            unless_home_writable: false,
+        },
+    },
+    // `node_modules/.cache/<name>` is the shared convention of find-cache-dir
+    // (https://github.com/sindresorhus/find-cache-dir#readme), used by babel-loader's
+    // cacheDirectory (https://github.com/babel/babel-loader#options), ESLint loaders, nyc,
+    // AVA and others; no variable moves it. A build cache: not seeded.
+    Entry {
+        id: "node-modules-cache",
+        ecosystem: "Node.js",
+        markers: &["package.json"],
+        redirect: Redirect::Path {
+            path: "node_modules/.cache",
+            when: Presence::ParentExists,
+            content: Content::Discard,
+        },
+    },
+    // Next.js writes its image optimization and ISR caches to `.next/cache` at run time
+    // (https://nextjs.org/docs/app/guides/self-hosting#caching-and-isr,
+    // https://nextjs.org/docs/app/api-reference/components/image#minimumcachettl). The
+    // build leaves webpack's build cache there, which the server does not read: not seeded.
+    Entry {
+        id: "next-cache",
+        ecosystem: "Next.js",
+        markers: NEXT,
+        redirect: Redirect::Path {
+            path: ".next/cache",
+            when: Presence::ParentExists,
+            content: Content::Discard,
+        },
+    },
+    // Python 3.8+: PYTHONPYCACHEPREFIX moves the bytecode cache to a parallel tree
+    // (https://docs.python.org/3/using/cmdline.html#envvar-PYTHONPYCACHEPREFIX).
+    Entry {
+        id: "python-pycache",
+        ecosystem: "Python",
+        markers: PYTHON,
+        redirect: Redirect::Env {
+            variable: "PYTHONPYCACHEPREFIX",
+            target: EnvTarget::OwnDirectory,
+            unless_home_writable: false,
+        },
+    },
+    // Matplotlib's configuration and cache directory
+    // (https://matplotlib.org/stable/install/environment_variables_faq.html#envvar-MPLCONFIGDIR).
+    Entry {
+        id: "matplotlib",
+        ecosystem: "Python (Matplotlib)",
+        markers: PYTHON,
+        redirect: Redirect::Env {
+            variable: "MPLCONFIGDIR",
+            target: EnvTarget::OwnDirectory,
+            unless_home_writable: false,
+        },
+    },
+    // Composer's home and cache (https://getcomposer.org/doc/03-cli.md#composer-home,
+    // https://getcomposer.org/doc/03-cli.md#composer-cache-dir).
+    Entry {
+        id: "composer-home",
+        ecosystem: "PHP (Composer)",
+        markers: &["composer.json"],
+        redirect: Redirect::Env {
+            variable: "COMPOSER_HOME",
+            target: EnvTarget::OwnDirectory,
+            unless_home_writable: false,
+        },
+    },
+    Entry {
+        id: "composer-cache",
+        ecosystem: "PHP (Composer)",
+        markers: &["composer.json"],
+        redirect: Redirect::Env {
+            variable: "COMPOSER_CACHE_DIR",
+            target: EnvTarget::OwnDirectory,
+            unless_home_writable: false,
+        },
+    },
+    // Laravel: "directories within the storage and the bootstrap/cache directories should
+    // be writable by your web server" (https://laravel.com/docs/12.x/installation#directory-permissions).
+    // `storage/framework` holds compiled views, file caches and sessions, `storage/logs`
+    // the logs (https://laravel.com/docs/12.x/structure#the-storage-directory). Not
+    // `storage/app`: uploads are data that must outlive the container (mount a volume).
+    Entry {
+        id: "laravel-framework",
+        ecosystem: "Laravel",
+        markers: &["artisan"],
+        redirect: Redirect::Path {
+            path: "storage/framework",
+            when: Presence::Exists,
+            content: Content::Seed,
+        },
+    },
+    Entry {
+        id: "laravel-logs",
+        ecosystem: "Laravel",
+        markers: &["artisan"],
+        redirect: Redirect::Path {
+            path: "storage/logs",
+            when: Presence::Exists,
+            content: Content::Seed,
+        },
+    },
+    // `bootstrap/cache` holds the framework's generated package, service, config and
+    // route caches (https://laravel.com/docs/12.x/structure#the-bootstrap-directory):
+    // seeded, since `php artisan optimize` at build fills it.
+    Entry {
+        id: "laravel-bootstrap-cache",
+        ecosystem: "Laravel",
+        markers: &["artisan"],
+        redirect: Redirect::Path {
+            path: "bootstrap/cache",
+            when: Presence::Exists,
+            content: Content::Seed,
+        },
+    },
+    // Symfony: "the var/ directory must be writable both by the web server and the command
+    // line user" (https://symfony.com/doc/current/setup/file_permissions.html); the kernel
+    // creates var/cache/<env> and var/log at run time
+    // (https://symfony.com/doc/current/reference/configuration/kernel.html#kernel-cache-dir).
+    // The cache is seeded, so a cache warmed at build stays warm.
+    Entry {
+        id: "symfony-cache",
+        ecosystem: "Symfony",
+        markers: &["symfony.lock"],
+        redirect: Redirect::Path {
+            path: "var/cache",
+            when: Presence::Always,
+            content: Content::Seed,
+        },
+    },
+    Entry {
+        id: "symfony-log",
+        ecosystem: "Symfony",
+        markers: &["symfony.lock"],
+        redirect: Redirect::Path {
+            path: "var/log",
+            when: Presence::Always,
+            content: Content::Seed,
+        },
+    },
+];
+
+/// The entry with this id.
+#[must_use]
+pub fn find(id: &str) -> Option<&'static Entry> {
+    CATALOG.iter().find(|entry| entry.id == id)
+}
+
+/// Every id, comma-separated, for messages.
+#[must_use]
+pub fn ids() -> String {
+    CATALOG
+        .iter()
+        .map(|entry| entry.id)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Entry {
+    /// What the entry moves, for the build log and the README: a variable or a path.
+    #[must_use]
+    pub fn what(&self) -> String {
+        match &self.redirect {
+            Redirect::Env { variable, .. } => format!("${variable}"),
+            Redirect::Path { path, .. } => format!("{path}/"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn ids_are_unique_and_plain() {
+        let mut seen = HashSet::new();
+        for entry in CATALOG {
+            assert!(seen.insert(entry.id), "{} twice", entry.id);
+            assert!(
+                entry
+                    .id
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+                "{}",
+                entry.id
+            );
+        }
+        assert_eq!(find("rails-tmp").map(|entry| entry.id), Some("rails-tmp"));
+        assert!(find("nope").is_none());
+        assert!(ids().starts_with("tmpdir, xdg-cache, "));
+    }
+
+    #[test]
+    fn variables_are_unique_and_plain() {
+        let mut seen = HashSet::new();
+        for entry in CATALOG {
+            if let Redirect::Env { variable, .. } = entry.redirect {
+                assert!(seen.insert(variable), "{variable} twice");
+                assert!(
+                    variable
+                        .bytes()
+                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+                );
+            }
+        }
+    }
+
+    /// A path inside another redirected path would be moved twice.
+    #[test]
+    fn paths_are_plain_and_never_nested() {
+        let paths: Vec<&str> = CATALOG
+            .iter()
+            .filter_map(|entry| match entry.redirect {
+                Redirect::Path { path, .. } => Some(path),
+                Redirect::Env { .. } => None,
+            })
+            .collect();
+        for path in &paths {
+            assert!(!path.starts_with('/') && !path.ends_with('/'), "{path}");
+            assert!(
+                path.split('/')
+                    .all(|part| !part.is_empty() && part != "." && part != ".."),
+                "{path}"
+            );
+            for other in &paths {
+                assert!(
+                    path == other || !path.starts_with(&format!("{other}/")),
+                    "{path} is inside {other}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn markers_are_relative_files() {
+        for entry in CATALOG {
+            for marker in entry.markers {
+                assert!(
+                    !marker.starts_with('/') && !marker.contains(".."),
+                    "{marker}"
+                );
+            }
+        }
+    }
+
+    /// The README's redirect table lists exactly the catalog, in order, with what each
+    /// entry moves.
+    #[test]
+    fn readme_table_matches_the_catalog() {
+        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+            .expect("README.md");
+        let rows: Vec<(String, String)> = readme
+            .lines()
+            .filter_map(|line| {
+                let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+                // | `id` | ecosystem | what | how | where |
+                let id = cells.get(1)?.strip_prefix('`')?.strip_suffix('`')?;
+                find(id)?;
+                Some((id.to_owned(), (*cells.get(3)?).to_owned()))
+            })
+            .collect();
+        let expected: Vec<(String, String)> = CATALOG
+            .iter()
+            .map(|entry| (entry.id.to_owned(), format!("`{}`", entry.what())))
+            .collect();
+        assert_eq!(rows, expected, "the README redirect table is out of date");
+    }
+}

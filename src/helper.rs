@@ -1,0 +1,673 @@
+//! The exec.d helper's work at every launch: read the build's decisions, create the
+//! redirect targets under the tmp base, copy seeds that are not there yet, and write the
+//! env redirects as TOML for the launcher.
+//!
+//! It never stops the app: the launcher aborts with code 82 when an exec.d program exits
+//! non-zero, so every failure becomes one line on stderr and the helper still exits 0,
+//! with whatever could be done done. It is on the path of every container start, so it
+//! makes only the system calls it needs: with nothing to seed, one read of its
+//! configuration, one `mkdir` per target (an existing target means "seeded already"), an
+//! `access` on `$HOME` only when an `XDG_*` variable is unset, and one write to fd 3.
+
+use crate::catalog::OWN_DIRECTORY;
+use crate::exec_d_toml;
+use crate::launch_config::{self, Config, EnvRedirect, PathRedirect};
+use crate::tree_copy::{self, Kind};
+use std::ffi::{OsStr, OsString};
+use std::fmt::Write as _;
+use std::fs::{self, DirBuilder};
+use std::io::{self, Write};
+use std::os::fd::BorrowedFd;
+use std::os::unix::ffi::{OsStrExt as _, OsStringExt as _};
+use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _, PermissionsExt as _};
+use std::path::{Path, PathBuf};
+
+/// `BPL_GROUP_WRITABLE_REDIRECTS=off` turns the helper off at run time.
+pub const SWITCH: &str = "BPL_GROUP_WRITABLE_REDIRECTS";
+/// `BPL_GROUP_WRITABLE_DEBUG=true` prints what the helper did to stderr.
+pub const DEBUG: &str = "BPL_GROUP_WRITABLE_DEBUG";
+/// The helper's name: its bin target, its file in `exec.d/`, the prefix of its messages.
+pub const PROGRAM: &str = "group-writable-redirects";
+
+/// Why the output could not be written to fd 3.
+#[derive(Debug)]
+pub enum OutputError {
+    NotOpen,
+    Failed(io::Error),
+}
+
+/// What the process gives the helper: its argv[0], its environment, fd 3 and stderr.
+pub struct Process<'a> {
+    pub argv0: Option<&'a OsStr>,
+    pub env: &'a dyn Fn(&str) -> Option<OsString>,
+    pub write_output: &'a mut dyn FnMut(&[u8]) -> Result<(), OutputError>,
+    pub stderr: &'a mut dyn Write,
+}
+
+/// Runs the helper. Returns nothing: whatever happens, the process exits 0.
+pub fn main(process: Process<'_>) {
+    let Process {
+        argv0,
+        env,
+        write_output,
+        stderr,
+    } = process;
+    let mut launch = Launch {
+        debug: env(DEBUG).is_some_and(|value| is_true(&value)),
+        ..Launch::default()
+    };
+    let toml = launch.run(argv0, env);
+    if !toml.is_empty() {
+        match write_output(toml.as_bytes()) {
+            Ok(()) => launch.note(|| format!("wrote to fd 3:\n{}", toml.trim_end())),
+            Err(OutputError::NotOpen) => launch.problem(format!(
+                "file descriptor 3 is not open, so the environment redirects ({}) are not set. Start the app through the CNB launcher (/cnb/process/<type> or /cnb/lifecycle/launcher), which opens it for exec.d programs.",
+                variables(&toml)
+            )),
+            Err(OutputError::Failed(error)) => launch.problem(format!(
+                "could not write the environment redirects to file descriptor 3 ({error}), so they are not set."
+            )),
+        }
+    }
+    let _ = stderr.write_all(launch.stderr_text().as_bytes());
+}
+
+/// Writes all of `bytes` to `fd`, after checking that it is open.
+pub fn write_all_to(fd: BorrowedFd<'_>, mut bytes: &[u8]) -> Result<(), OutputError> {
+    rustix::io::fcntl_getfd(fd).map_err(|_| OutputError::NotOpen)?;
+    while !bytes.is_empty() {
+        match rustix::io::write(fd, bytes) {
+            Ok(0) => return Err(OutputError::Failed(io::ErrorKind::WriteZero.into())),
+            Ok(written) => bytes = &bytes[written..],
+            Err(rustix::io::Errno::INTR) => {}
+            Err(error) => return Err(OutputError::Failed(error.into())),
+        }
+    }
+    Ok(())
+}
+
+/// What one launch did, for stderr.
+#[derive(Default)]
+struct Launch {
+    debug: bool,
+    /// What was done, kept only in debug mode.
+    notes: Vec<String>,
+    problems: Vec<String>,
+}
+
+/// Room for a path on the stack; a longer one goes to the heap. Every page the helper
+/// touches costs a page fault at every start, so the buffers stay small.
+const STACK_PATH: usize = 512;
+/// Room for the configuration on the stack (a typical one is under 1 KiB); a larger
+/// file is read onto the heap.
+const CONFIG_BUFFER: usize = 2 * 1024;
+
+impl Launch {
+    /// Records what was done; the text is only made in debug mode.
+    fn note(&mut self, text: impl FnOnce() -> String) {
+        if self.debug {
+            self.notes.push(text());
+        }
+    }
+
+    fn problem(&mut self, text: String) {
+        self.problems.push(text);
+    }
+
+    /// Debug mode: every note and problem, one per line. Otherwise one line at most.
+    fn stderr_text(&self) -> String {
+        let mut text = String::new();
+        if self.debug {
+            for line in self.notes.iter().chain(&self.problems) {
+                let _ = writeln!(text, "{PROGRAM}: {line}");
+            }
+        } else if let Some(first) = self.problems.first() {
+            let _ = write!(text, "{PROGRAM}: {first}");
+            if self.problems.len() > 1 {
+                let _ = write!(
+                    text,
+                    " (and {} more; {DEBUG}=true lists them)",
+                    self.problems.len() - 1
+                );
+            }
+            text.push('\n');
+        }
+        text
+    }
+
+    /// Does the work and returns the TOML for fd 3 (empty when there is nothing to set).
+    fn run(&mut self, argv0: Option<&OsStr>, env: &dyn Fn(&str) -> Option<OsString>) -> String {
+        if let Some(value) = env(SWITCH) {
+            let value = value.to_string_lossy();
+            match value.trim().to_ascii_lowercase().as_str() {
+                "off" | "false" | "0" | "no" => {
+                    self.note(|| format!("turned off by {SWITCH}={value}"));
+                    return String::new();
+                }
+                "" | "on" | "true" | "1" | "yes" | "auto" => {}
+                _ => self.problem(format!(
+                    "{SWITCH} is `{value}`, which is neither `on` nor `off`; the redirects stay on."
+                )),
+            }
+        }
+        let program = argv0.map(Path::new).filter(|path| path.is_absolute());
+        let from_proc;
+        let program = if let Some(program) = program {
+            Some(program)
+        } else {
+            from_proc = fs::read_link("/proc/self/exe").ok();
+            from_proc.as_deref()
+        };
+        let Some(layer) = program.and_then(Path::parent).and_then(Path::parent) else {
+            self.problem(
+                "cannot find its own path (argv[0] is not absolute and /proc/self/exe cannot be read), so no redirects are made. Run it from the image's exec.d directory, as the CNB launcher does.".to_owned(),
+            );
+            return String::new();
+        };
+        let path = JoinedPath::join(&[
+            layer.as_os_str().as_bytes(),
+            b"/",
+            launch_config::FILE_NAME.as_bytes(),
+        ]);
+        let path = path.as_path();
+        let mut buffer = [0_u8; CONFIG_BUFFER];
+        let heap;
+        let bytes = match read_small(path, &mut buffer) {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => match fs::read(path) {
+                Ok(bytes) => {
+                    heap = bytes;
+                    &heap[..]
+                }
+                Err(error) => return self.unreadable_config(path, &error),
+            },
+            Err(error) => return self.unreadable_config(path, &error),
+        };
+        let config = match std::str::from_utf8(bytes)
+            .map_err(|_| launch_config::ConfigError {
+                line: 0,
+                problem: "not UTF-8 text",
+            })
+            .and_then(Config::parse)
+        {
+            Ok(config) => config,
+            Err(error) => {
+                self.problem(format!(
+                    "its configuration {} is damaged ({error}), so no redirects are made. Rebuild the image.",
+                    path.display()
+                ));
+                return String::new();
+            }
+        };
+        self.note(|| format!("read {}", path.display()));
+
+        let own_ready = self.make_own_directory(config.tmp_base);
+        if own_ready {
+            for redirect in config.paths() {
+                self.prepare_target(layer, &redirect);
+            }
+        }
+        exec_d_output(
+            &config,
+            |name| env(name).is_some_and(|value| !value.is_empty()),
+            || home_is_writable(env("HOME").as_deref()),
+            |choice| match choice {
+                EnvChoice::Set(redirect) => {
+                    own_ready && self.make_env_directory(config.tmp_base, redirect)
+                }
+                EnvChoice::AlreadySet(redirect) => {
+                    self.note(|| format!("{} is already set: left alone", redirect.variable));
+                    false
+                }
+                EnvChoice::HomeWritable(redirect) => {
+                    self.note(|| format!("{} not set: $HOME is writable", redirect.variable));
+                    false
+                }
+            },
+        )
+    }
+
+    fn unreadable_config(&mut self, path: &Path, error: &io::Error) -> String {
+        self.problem(format!(
+            "cannot read its configuration {} ({error}), so no redirects are made. The layer is incomplete: rebuild the image.",
+            path.display()
+        ));
+        String::new()
+    }
+
+    /// Creates `<base>/group-writable` (0700), or checks that the existing one is a
+    /// directory of the run user's: under a shared /tmp, another user's directory or
+    /// symlink there must not receive the app's files.
+    fn make_own_directory(&mut self, tmp_base: &str) -> bool {
+        let own = JoinedPath::join(&[tmp_base.as_bytes(), b"/", OWN_DIRECTORY.as_bytes()]);
+        let own = own.as_path();
+        match DirBuilder::new().mode(0o700).create(own) {
+            Ok(()) => {
+                self.note(|| format!("created {}", own.display()));
+                true
+            }
+            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {
+                let uid = rustix::process::geteuid().as_raw();
+                match fs::symlink_metadata(own) {
+                    Ok(metadata) if metadata.is_dir() && metadata.uid() == uid => true,
+                    Ok(metadata) => {
+                        self.problem(format!(
+                            "{} exists but is not a directory of the run user (uid {uid}; it is {} of uid {}), so no redirects are made. Remove it, or give the container its own {tmp_base}.",
+                            own.display(),
+                            if metadata.is_dir() { "a directory" } else { "not a directory" },
+                            metadata.uid(),
+                        ));
+                        false
+                    }
+                    Err(error) => {
+                        self.problem(format!(
+                            "cannot examine {} ({error}), so no redirects are made.",
+                            own.display()
+                        ));
+                        false
+                    }
+                }
+            }
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {
+                self.problem(format!(
+                    "the tmp base {tmp_base} does not exist, so run-time writes are not redirected. Mount a writable directory there (docker run --tmpfs {tmp_base}, a Kubernetes emptyDir), or rebuild with BP_GROUP_WRITABLE_TMP naming one."
+                ));
+                false
+            }
+            Err(error) => {
+                self.problem(format!(
+                    "cannot create {} ({error}): the tmp base {tmp_base} is not writable by uid {}, so run-time writes are not redirected. Mount a writable tmpfs or volume there (docker run --tmpfs {tmp_base}, a Kubernetes emptyDir).",
+                    own.display(),
+                    rustix::process::geteuid().as_raw()
+                ));
+                false
+            }
+        }
+    }
+
+    /// Creates a path redirect's target, and seeds it when it did not exist yet.
+    fn prepare_target(&mut self, layer: &Path, redirect: &PathRedirect<'_>) {
+        match DirBuilder::new().mode(0o700).create(redirect.target) {
+            Ok(()) => {}
+            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {
+                return self.note(|| {
+                    format!(
+                        "{} exists: {}/ already redirected, nothing copied",
+                        redirect.target, redirect.app_path
+                    )
+                });
+            }
+            Err(error) => {
+                return self.problem(format!(
+                    "cannot create {} ({error}), so writes to {}/ will fail.",
+                    redirect.target, redirect.app_path
+                ));
+            }
+        }
+        let Some(seed) = redirect.seed else {
+            return self.note(|| format!("created {} for {}/", redirect.target, redirect.app_path));
+        };
+        let seed = layer.join(seed);
+        let target = Path::new(redirect.target);
+        let report = tree_copy::copy_contents(&seed, target, &owner_writable);
+        if let Ok(metadata) = fs::metadata(&seed) {
+            let bits = owner_writable(Kind::Directory, metadata.mode() & 0o7777);
+            let _ = fs::set_permissions(target, fs::Permissions::from_mode(bits));
+        }
+        self.note(|| {
+            format!(
+                "created {} for {}/ and copied {} directories, {} files ({} bytes), {} symlinks from {}",
+                redirect.target,
+                redirect.app_path,
+                report.directories,
+                report.files,
+                report.bytes,
+                report.symlinks,
+                seed.display()
+            )
+        });
+        if let Some((path, error)) = report.failures.first() {
+            self.problem(format!(
+                "could not copy all of the build's {}/ into {} ({} failed, first {}: {error}); the app starts with what was copied.",
+                redirect.app_path,
+                redirect.target,
+                report.failures.len(),
+                path.display()
+            ));
+        }
+    }
+
+    /// Creates an env redirect's directory (the tmp base itself needs nothing).
+    fn make_env_directory(&mut self, tmp_base: &str, redirect: &EnvRedirect<'_>) -> bool {
+        if redirect.value == tmp_base {
+            return true;
+        }
+        match DirBuilder::new().mode(0o700).create(redirect.value) {
+            Ok(()) => true,
+            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => true,
+            Err(error) => {
+                self.problem(format!(
+                    "cannot create {} ({error}), so {} is not set.",
+                    redirect.value, redirect.variable
+                ));
+                false
+            }
+        }
+    }
+}
+
+/// Reads a small file into `buffer`: `None` when it does not fit.
+fn read_small<'b>(path: &Path, buffer: &'b mut [u8]) -> io::Result<Option<&'b [u8]>> {
+    use rustix::fs::{Mode, OFlags};
+    let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
+    let mut length = 0;
+    loop {
+        if length == buffer.len() {
+            return Ok(None);
+        }
+        match rustix::io::read(&fd, &mut buffer[length..]) {
+            Ok(0) => return Ok(Some(&buffer[..length])),
+            Ok(read) => length += read,
+            Err(rustix::io::Errno::INTR) => {}
+            Err(error) => return Err(error.into()),
+        }
+    }
+}
+
+/// A path joined on the stack when it is short, as the hot path's paths are, so that
+/// making it allocates nothing.
+// The stack variant is large on purpose: boxing it would be the allocation it avoids.
+#[allow(clippy::large_enum_variant)]
+enum JoinedPath {
+    Stack {
+        bytes: [u8; STACK_PATH],
+        length: usize,
+    },
+    Heap(PathBuf),
+}
+
+impl JoinedPath {
+    fn join(parts: &[&[u8]]) -> JoinedPath {
+        let length: usize = parts.iter().map(|part| part.len()).sum();
+        if length > STACK_PATH {
+            let mut path = Vec::with_capacity(length);
+            for part in parts {
+                path.extend_from_slice(part);
+            }
+            return JoinedPath::Heap(PathBuf::from(OsString::from_vec(path)));
+        }
+        let mut bytes = [0; STACK_PATH];
+        let mut end = 0;
+        for part in parts {
+            bytes[end..end + part.len()].copy_from_slice(part);
+            end += part.len();
+        }
+        JoinedPath::Stack { bytes, length }
+    }
+
+    fn as_path(&self) -> &Path {
+        match self {
+            JoinedPath::Stack { bytes, length } => Path::new(OsStr::from_bytes(&bytes[..*length])),
+            JoinedPath::Heap(path) => path,
+        }
+    }
+}
+
+/// What happens to one env redirect.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EnvChoice<'c> {
+    /// Set it, once its directory is ready.
+    Set(&'c EnvRedirect<'c>),
+    /// The user set the variable: their value wins.
+    AlreadySet(&'c EnvRedirect<'c>),
+    /// An `XDG_*` variable while `$HOME` is writable: the default below `$HOME` works.
+    HomeWritable(&'c EnvRedirect<'c>),
+}
+
+/// The TOML for fd 3, from the configuration's env redirects in order. `is_set` says
+/// whether a variable has a non-empty value (every tool treats an empty one as unset);
+/// `home_writable` is asked at most once, and only when an `XDG_*` variable is unset;
+/// `ready` sees every choice and says, for a `Set` one, whether its directory is ready
+/// (the helper creates it there). Only `Set` choices that are ready are written.
+pub fn exec_d_output(
+    config: &Config<'_>,
+    is_set: impl Fn(&str) -> bool,
+    home_writable: impl FnOnce() -> bool,
+    mut ready: impl FnMut(EnvChoice<'_>) -> bool,
+) -> String {
+    let mut home_writable = Some(home_writable);
+    let mut home_answer = None;
+    let mut toml = String::new();
+    for redirect in config.envs() {
+        let choice = if is_set(redirect.variable) {
+            EnvChoice::AlreadySet(&redirect)
+        } else if redirect.unless_home_writable
+            && *home_answer.get_or_insert_with(|| home_writable.take().is_some_and(|ask| ask()))
+        {
+            EnvChoice::HomeWritable(&redirect)
+        } else {
+            EnvChoice::Set(&redirect)
+        };
+        if ready(choice) && matches!(choice, EnvChoice::Set(_)) {
+            exec_d_toml::push_pair(&mut toml, redirect.variable, redirect.value);
+        }
+    }
+    toml
+}
+
+fn home_is_writable(home: Option<&OsStr>) -> bool {
+    home.filter(|home| !home.is_empty())
+        .is_some_and(|home| rustix::fs::access(home, rustix::fs::Access::WRITE_OK).is_ok())
+}
+
+/// The run user owns the copies; they stay readable and become writable for it.
+fn owner_writable(kind: Kind, bits: u32) -> u32 {
+    match kind {
+        Kind::Directory => bits & 0o777 | 0o700,
+        Kind::File => bits & 0o777 | 0o600,
+    }
+}
+
+fn is_true(value: &OsStr) -> bool {
+    matches!(
+        value.to_string_lossy().trim().to_ascii_lowercase().as_str(),
+        "true" | "1" | "yes" | "on"
+    )
+}
+
+/// The variable names in the TOML, for a message.
+fn variables(toml: &str) -> String {
+    toml.lines()
+        .filter_map(|line| line.split(" = ").next())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    const CONFIG: &str = "group-writable-redirects 1
+base /tmp
+env tmpdir TMPDIR /tmp always
+env xdg-cache XDG_CACHE_HOME /tmp/group-writable/xdg-cache unless-home-writable
+env xdg-state XDG_STATE_HOME /tmp/group-writable/xdg-state unless-home-writable
+env bootsnap BOOTSNAP_CACHE_DIR /tmp/group-writable/bootsnap always
+path rails-tmp tmp /tmp/group-writable/rails-tmp seeds/rails-tmp
+end
+";
+
+    fn output(set: &[&str], home_writable: bool, ready: &[&str]) -> String {
+        let config = Config::parse(CONFIG).unwrap();
+        exec_d_output(
+            &config,
+            |name| set.contains(&name),
+            || home_writable,
+            |choice| matches!(choice, EnvChoice::Set(redirect) if ready.contains(&redirect.variable)),
+        )
+    }
+
+    const ALL: &[&str] = &[
+        "TMPDIR",
+        "XDG_CACHE_HOME",
+        "XDG_STATE_HOME",
+        "BOOTSNAP_CACHE_DIR",
+    ];
+
+    #[test]
+    fn sets_everything_when_nothing_is_set_and_home_is_read_only() {
+        assert_eq!(
+            output(&[], false, ALL),
+            "TMPDIR = \"/tmp\"\n\
+             XDG_CACHE_HOME = \"/tmp/group-writable/xdg-cache\"\n\
+             XDG_STATE_HOME = \"/tmp/group-writable/xdg-state\"\n\
+             BOOTSNAP_CACHE_DIR = \"/tmp/group-writable/bootsnap\"\n"
+        );
+    }
+
+    #[test]
+    fn leaves_xdg_alone_when_home_is_writable() {
+        assert_eq!(
+            output(&[], true, ALL),
+            "TMPDIR = \"/tmp\"\nBOOTSNAP_CACHE_DIR = \"/tmp/group-writable/bootsnap\"\n"
+        );
+    }
+
+    #[test]
+    fn leaves_user_set_variables_alone() {
+        assert_eq!(
+            output(&["TMPDIR", "XDG_CACHE_HOME"], false, ALL),
+            "XDG_STATE_HOME = \"/tmp/group-writable/xdg-state\"\n\
+             BOOTSNAP_CACHE_DIR = \"/tmp/group-writable/bootsnap\"\n"
+        );
+    }
+
+    #[test]
+    fn leaves_out_variables_whose_directory_is_not_ready() {
+        assert_eq!(output(&[], false, &["TMPDIR"]), "TMPDIR = \"/tmp\"\n");
+        assert_eq!(output(&[], false, &[]), "");
+    }
+
+    #[test]
+    fn asks_about_home_once_and_only_when_it_matters() {
+        let config = Config::parse(CONFIG).unwrap();
+        let asked = Cell::new(0);
+        let ask = || {
+            asked.set(asked.get() + 1);
+            false
+        };
+        let mut seen = Vec::new();
+        exec_d_output(
+            &config,
+            |_| false,
+            ask,
+            |choice| {
+                seen.push(matches!(choice, EnvChoice::Set(_)));
+                true
+            },
+        );
+        assert_eq!(asked.get(), 1);
+        assert_eq!(seen, [true, true, true, true]);
+
+        asked.set(0);
+        let mut already_set = Vec::new();
+        let xdg_set = |name: &str| name.starts_with("XDG_");
+        exec_d_output(&config, xdg_set, ask, |choice| {
+            already_set.push(matches!(choice, EnvChoice::AlreadySet(_)));
+            true
+        });
+        assert_eq!(asked.get(), 0);
+        assert_eq!(already_set, [false, true, true, false]);
+    }
+
+    #[test]
+    fn one_line_on_stderr_unless_debugging() {
+        let mut launch = Launch::default();
+        assert_eq!(launch.stderr_text(), "");
+        launch.note(|| "created".into());
+        launch.problem("first".into());
+        launch.problem("second".into());
+        assert_eq!(
+            launch.stderr_text(),
+            format!("{PROGRAM}: first (and 1 more; {DEBUG}=true lists them)\n")
+        );
+        let mut debug = Launch {
+            debug: true,
+            ..Launch::default()
+        };
+        debug.note(|| "created".into());
+        debug.problem("first".into());
+        assert_eq!(
+            debug.stderr_text(),
+            format!("{PROGRAM}: created\n{PROGRAM}: first\n")
+        );
+    }
+
+    /// The whole run on a layer and a tmp base in a temporary directory.
+    #[test]
+    fn runs_from_its_layer_found_by_argv0() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().join("tmp");
+        let layer = dir.path().join("layer");
+        fs::create_dir_all(layer.join("seeds/rails-tmp/pids")).unwrap();
+        fs::create_dir(&base).unwrap();
+        let base = base.to_str().unwrap();
+        let config = CONFIG.replace("/tmp", base);
+        fs::write(layer.join(launch_config::FILE_NAME), config).unwrap();
+        let argv0 = layer.join("exec.d/helper");
+        let env = |name: &str| (name == "HOME").then(|| OsString::from("/nonexistent"));
+
+        let mut launch = Launch::default();
+        let toml = launch.run(Some(argv0.as_os_str()), &env);
+        assert!(launch.problems.is_empty(), "{:?}", launch.problems);
+        assert_eq!(
+            toml,
+            output(&[], false, ALL).replace("/tmp", base),
+            "the same as the pure function"
+        );
+        assert!(
+            Path::new(base)
+                .join("group-writable/rails-tmp/pids")
+                .is_dir()
+        );
+        assert!(Path::new(base).join("group-writable/xdg-state").is_dir());
+
+        // From a relative argv0 it looks beside /proc/self/exe: the test binary, whose
+        // grandparent has no configuration.
+        let mut elsewhere = Launch::default();
+        assert_eq!(elsewhere.run(Some(OsStr::new("helper")), &env), "");
+        let exe = fs::read_link("/proc/self/exe").unwrap();
+        let expected = exe
+            .parent()
+            .and_then(Path::parent)
+            .unwrap()
+            .join(launch_config::FILE_NAME);
+        assert_eq!(elsewhere.problems.len(), 1);
+        assert!(
+            elsewhere.problems[0].contains(&format!(
+                "cannot read its configuration {}",
+                expected.display()
+            )),
+            "{:?}",
+            elsewhere.problems
+        );
+    }
+
+    #[test]
+    fn joined_paths() {
+        let short = JoinedPath::join(&[b"/tmp", b"/", b"x"]);
+        assert!(matches!(short, JoinedPath::Stack { .. }));
+        assert_eq!(short.as_path(), Path::new("/tmp/x"));
+        let exact = JoinedPath::join(&[b"/", &[b'a'; STACK_PATH - 1]]);
+        assert!(matches!(exact, JoinedPath::Stack { .. }));
+        let long = JoinedPath::join(&[b"/", &[b'a'; STACK_PATH]]);
+        assert!(matches!(long, JoinedPath::Heap(_)));
+        assert_eq!(long.as_path().as_os_str().len(), STACK_PATH + 1);
+    }
+
+    #[test]
+    fn names_the_variables_it_could_not_set() {
+        assert_eq!(variables("TMPDIR = \"/tmp\"\nX = \"y\"\n"), "TMPDIR, X");
+    }
+}

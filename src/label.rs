@@ -1,0 +1,226 @@
+//! The image label that records the applied policy, so a platform can audit what an image
+//! leaves writable without running it: the build user, each pattern with what it matched,
+//! and each redirect. JSON, under [`KEY`].
+
+use crate::catalog::Redirect;
+use crate::permissions::PassReport;
+use crate::redirect_install::PathReport;
+use crate::redirect_plan::{Decision, Existing, Outcome};
+use serde::Serialize;
+
+/// The label key (reverse DNS of the project's home, cnb-utils.github.io).
+pub const KEY: &str = "io.github.cnb-utils.group-writable.policy";
+
+/// The label's JSON document. `version` changes with any incompatible change of shape.
+#[derive(Debug, Serialize)]
+pub struct Policy {
+    pub version: u32,
+    pub build_user: BuildIds,
+    pub tmp_base: String,
+    pub patterns: Vec<PatternRecord>,
+    pub redirects: Vec<RedirectRecord>,
+}
+
+/// The uid and gid the build ran as: the owner of every app and layer file in the image.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct BuildIds {
+    pub uid: u32,
+    pub gid: u32,
+}
+
+impl BuildIds {
+    /// The ids of this process (buildpacks run as the build user, and the lifecycle
+    /// passes them no `CNB_USER_ID`).
+    #[must_use]
+    pub fn current() -> BuildIds {
+        BuildIds {
+            uid: rustix::process::getuid().as_raw(),
+            gid: rustix::process::getgid().as_raw(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct PatternRecord {
+    pub pattern: String,
+    /// `file:line`, or `BP_GROUP_WRITABLE_PATHS:item`.
+    pub source: String,
+    /// `app` or `layers`.
+    pub root: String,
+    pub negated: bool,
+    pub directories: u64,
+    pub files: u64,
+    pub changed: u64,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RedirectRecord {
+    Env {
+        id: String,
+        variable: String,
+        value: String,
+        /// When the helper sets it: `unset`, or `unset_and_home_not_writable`.
+        when: String,
+    },
+    Path {
+        id: String,
+        /// App-relative, now a symlink to `target`.
+        path: String,
+        target: String,
+        /// What the build left there: `seeded`, `dropped` or `none`.
+        build_content: String,
+        seeded_files: u64,
+    },
+}
+
+impl Policy {
+    /// The policy of one build.
+    #[must_use]
+    pub fn new(
+        build_user: BuildIds,
+        tmp_base: &str,
+        pass: &PassReport,
+        decisions: &[Decision],
+        paths: &[PathReport],
+    ) -> Policy {
+        let patterns = pass
+            .patterns
+            .iter()
+            .map(|report| PatternRecord {
+                pattern: report.pattern.text.clone(),
+                source: report.pattern.location.to_string(),
+                root: report.pattern.root.to_string(),
+                negated: report.pattern.is_negated(),
+                directories: report.counts.directories,
+                files: report.counts.files,
+                changed: report.counts.changed,
+            })
+            .collect();
+        let redirects = decisions
+            .iter()
+            .filter_map(|decision| {
+                let id = decision.entry.id.to_owned();
+                match (&decision.outcome, &decision.entry.redirect) {
+                    (
+                        Outcome::Env { value },
+                        Redirect::Env {
+                            variable,
+                            unless_home_writable,
+                            ..
+                        },
+                    ) => Some(RedirectRecord::Env {
+                        id,
+                        variable: (*variable).to_owned(),
+                        value: value.clone(),
+                        when: if *unless_home_writable {
+                            "unset_and_home_not_writable"
+                        } else {
+                            "unset"
+                        }
+                        .to_owned(),
+                    }),
+                    (Outcome::Path { target, existing }, Redirect::Path { path, .. }) => {
+                        let report = paths.iter().find(|report| report.id == decision.entry.id);
+                        let seeded_files = report.map_or(0, |report| report.seeded_files);
+                        let build_content = if seeded_files > 0 {
+                            "seeded"
+                        } else if *existing == Existing::Drop
+                            && report.is_some_and(|report| report.dropped)
+                        {
+                            "dropped"
+                        } else {
+                            "none"
+                        };
+                        Some(RedirectRecord::Path {
+                            id,
+                            path: (*path).to_owned(),
+                            target: target.clone(),
+                            build_content: build_content.to_owned(),
+                            seeded_files,
+                        })
+                    }
+                    _ => None,
+                }
+            })
+            .collect();
+        Policy {
+            version: 1,
+            build_user,
+            tmp_base: tmp_base.to_owned(),
+            patterns,
+            redirects,
+        }
+    }
+
+    /// The label value.
+    #[must_use]
+    pub fn to_json(&self) -> String {
+        // Serializing plain strings and numbers cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog;
+
+    #[test]
+    fn json_shape() {
+        let decisions = vec![
+            Decision {
+                entry: catalog::find("tmpdir").unwrap(),
+                requested: false,
+                outcome: Outcome::Env {
+                    value: "/tmp".into(),
+                },
+            },
+            Decision {
+                entry: catalog::find("xdg-cache").unwrap(),
+                requested: false,
+                outcome: Outcome::Env {
+                    value: "/tmp/group-writable/xdg-cache".into(),
+                },
+            },
+            Decision {
+                entry: catalog::find("rails-tmp").unwrap(),
+                requested: false,
+                outcome: Outcome::Path {
+                    target: "/tmp/group-writable/rails-tmp".into(),
+                    existing: Existing::Seed,
+                },
+            },
+            Decision {
+                entry: catalog::find("rails-log").unwrap(),
+                requested: false,
+                outcome: Outcome::Skipped(crate::redirect_plan::Skip::Missing),
+            },
+        ];
+        let paths = [PathReport {
+            id: "rails-tmp",
+            seeded_files: 2,
+            seeded_bytes: 10,
+            ..PathReport::default()
+        }];
+        let policy = Policy::new(
+            BuildIds {
+                uid: 1001,
+                gid: 1000,
+            },
+            "/tmp",
+            &PassReport::default(),
+            &decisions,
+            &paths,
+        );
+        assert_eq!(
+            policy.to_json(),
+            concat!(
+                r#"{"version":1,"build_user":{"uid":1001,"gid":1000},"tmp_base":"/tmp","patterns":[],"#,
+                r#""redirects":[{"kind":"env","id":"tmpdir","variable":"TMPDIR","value":"/tmp","when":"unset"},"#,
+                r#"{"kind":"env","id":"xdg-cache","variable":"XDG_CACHE_HOME","value":"/tmp/group-writable/xdg-cache","when":"unset_and_home_not_writable"},"#,
+                r#"{"kind":"path","id":"rails-tmp","path":"tmp","target":"/tmp/group-writable/rails-tmp","build_content":"seeded","seeded_files":2}]}"#
+            )
+        );
+    }
+}

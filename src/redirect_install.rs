@@ -1,0 +1,259 @@
+//! Carries out the redirect plan at build: moves what the build left at each path
+//! redirect into the helper layer as a seed (group-readable, since the run user is not
+//! its owner) or drops it, replaces the app path by a symlink to its target under the
+//! tmp base, and writes the helper's configuration beside it.
+
+use crate::catalog::Redirect;
+use crate::launch_config::{self, EnvRedirect, PathRedirect};
+use crate::redirect_plan::{Decision, Existing, Outcome};
+use crate::tree_copy::{self, Kind};
+use std::fmt;
+use std::fs;
+use std::io;
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::{Path, PathBuf};
+
+/// The directory of seeds in the helper layer: `seeds/<entry id>/`.
+pub const SEEDS: &str = "seeds";
+
+/// What was done for one path redirect.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PathReport {
+    pub id: &'static str,
+    /// Files and bytes kept as the seed (zero when there was nothing to keep).
+    pub seeded_files: u64,
+    pub seeded_bytes: u64,
+    /// Whether a build cache was dropped.
+    pub dropped: bool,
+    /// Directories created in the app to hold the symlink.
+    pub created_parents: bool,
+}
+
+/// A step that failed, with the path and the system's reason.
+#[derive(Debug)]
+pub struct InstallError {
+    pub id: &'static str,
+    pub path: PathBuf,
+    pub action: &'static str,
+    pub error: io::Error,
+}
+
+impl fmt::Display for InstallError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "redirect `{}`: could not {} {}: {}",
+            self.id,
+            self.action,
+            self.path.display(),
+            self.error
+        )
+    }
+}
+
+/// Applies every path redirect of the plan and writes the helper configuration into
+/// `layer_dir`. Returns a report per applied path redirect, in plan order.
+pub fn install(
+    app_dir: &Path,
+    layer_dir: &Path,
+    tmp_base: &str,
+    decisions: &[Decision],
+) -> Result<Vec<PathReport>, InstallError> {
+    let mut reports = Vec::new();
+    let mut envs = Vec::new();
+    let mut paths = Vec::new();
+    for decision in decisions {
+        let entry = decision.entry;
+        match (&decision.outcome, &entry.redirect) {
+            (
+                Outcome::Env { value },
+                Redirect::Env {
+                    variable,
+                    unless_home_writable,
+                    ..
+                },
+            ) => envs.push(EnvRedirect {
+                id: entry.id,
+                variable,
+                value,
+                unless_home_writable: *unless_home_writable,
+            }),
+            (Outcome::Path { target, existing }, Redirect::Path { path, .. }) => {
+                let report = redirect_path(app_dir, layer_dir, entry.id, path, target, *existing)?;
+                paths.push((entry.id, *path, target.as_str(), report.seeded_files > 0));
+                reports.push(report);
+            }
+            _ => {}
+        }
+    }
+    let seeds: Vec<String> = paths
+        .iter()
+        .map(|(id, ..)| format!("{SEEDS}/{id}"))
+        .collect();
+    let paths: Vec<PathRedirect<'_>> = paths
+        .iter()
+        .zip(&seeds)
+        .map(|(&(id, app_path, target, seeded), seed)| PathRedirect {
+            id,
+            app_path,
+            target,
+            seed: seeded.then_some(seed.as_str()),
+        })
+        .collect();
+    let config_path = layer_dir.join(launch_config::FILE_NAME);
+    let text = launch_config::write(tmp_base, &envs, &paths).map_err(|error| InstallError {
+        id: "(configuration)",
+        path: config_path.clone(),
+        action: "write",
+        error: io::Error::other(error.to_string()),
+    })?;
+    fs::write(&config_path, text)
+        .and_then(|()| fs::set_permissions(&config_path, fs::Permissions::from_mode(0o644)))
+        .map_err(|error| InstallError {
+            id: "(configuration)",
+            path: config_path,
+            action: "write",
+            error,
+        })?;
+    Ok(reports)
+}
+
+fn redirect_path(
+    app_dir: &Path,
+    layer_dir: &Path,
+    id: &'static str,
+    relative: &str,
+    target: &str,
+    existing: Existing,
+) -> Result<PathReport, InstallError> {
+    let app_path = app_dir.join(relative);
+    let failed = |action, path: &Path| {
+        let path = path.to_owned();
+        move |error| InstallError {
+            id,
+            path,
+            action,
+            error,
+        }
+    };
+    let mut report = PathReport {
+        id,
+        ..PathReport::default()
+    };
+    match existing {
+        Existing::Linked => return Ok(report),
+        Existing::Seed if !is_empty_directory(&app_path) => {
+            let seeds = layer_dir.join(SEEDS);
+            fs::create_dir_all(&seeds).map_err(failed("create", &seeds))?;
+            let seed = seeds.join(id);
+            move_tree(&app_path, &seed, &|from, to| fs::rename(from, to))
+                .map_err(failed("move the build's content out of", &app_path))?;
+            let modes = tree_copy::set_modes(&seed, &group_readable);
+            if let Some((path, error)) = modes.failures.into_iter().next() {
+                return Err(InstallError {
+                    id,
+                    path,
+                    action: "make group-readable (for the run user) the seed",
+                    error,
+                });
+            }
+            report.seeded_files = modes.files;
+            report.seeded_bytes = modes.bytes;
+        }
+        Existing::Seed => {
+            fs::remove_dir(&app_path).map_err(failed("remove the empty directory", &app_path))?;
+        }
+        Existing::Drop => {
+            report.dropped = !is_empty_directory(&app_path);
+            fs::remove_dir_all(&app_path).map_err(failed("remove the build cache", &app_path))?;
+        }
+        Existing::Nothing => {
+            if let Some(parent) = app_path.parent()
+                && !parent.is_dir()
+            {
+                fs::create_dir_all(parent).map_err(failed("create", parent))?;
+                report.created_parents = true;
+            }
+        }
+    }
+    std::os::unix::fs::symlink(target, &app_path)
+        .map_err(failed("replace by a symlink to the tmp base", &app_path))?;
+    Ok(report)
+}
+
+fn is_empty_directory(path: &Path) -> bool {
+    fs::read_dir(path).is_ok_and(|mut entries| entries.next().is_none())
+}
+
+/// Moves the directory `from` to `to` (which must not exist) with `rename`, or, when they
+/// are on different filesystems (the app directory and the layers are separate volumes
+/// in most platforms), by copying and then removing the original.
+fn move_tree(
+    from: &Path,
+    to: &Path,
+    rename: &dyn Fn(&Path, &Path) -> io::Result<()>,
+) -> io::Result<()> {
+    match rename(from, to) {
+        Err(error) if error.raw_os_error() == Some(rustix::io::Errno::XDEV.raw_os_error()) => {
+            fs::create_dir(to)?;
+            let copy = tree_copy::copy_contents(from, to, &|_, bits| bits);
+            if let Some((path, error)) = copy.failures.into_iter().next() {
+                return Err(io::Error::new(
+                    error.kind(),
+                    format!("copying {}: {error}", path.display()),
+                ));
+            }
+            let bits = fs::metadata(from)?.permissions().mode() & 0o7777;
+            fs::set_permissions(to, fs::Permissions::from_mode(bits))?;
+            fs::remove_dir_all(from)
+        }
+        other => other,
+    }
+}
+
+/// The run user shares the build user's group: seeds become readable (and directories
+/// searchable) for the group; executables stay executable for it.
+fn group_readable(kind: Kind, bits: u32) -> u32 {
+    match kind {
+        Kind::Directory => bits | 0o050,
+        Kind::File => bits | 0o040 | if bits & 0o100 == 0 { 0 } else { 0o010 },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::MetadataExt as _;
+
+    #[test]
+    fn group_readable_modes() {
+        assert_eq!(group_readable(Kind::Directory, 0o700), 0o750);
+        assert_eq!(group_readable(Kind::File, 0o600), 0o640);
+        assert_eq!(group_readable(Kind::File, 0o755), 0o755);
+        assert_eq!(group_readable(Kind::File, 0o700), 0o750);
+    }
+
+    #[test]
+    fn moves_by_copying_across_filesystems() {
+        let dir = tempfile::tempdir().unwrap();
+        let from = dir.path().join("from");
+        fs::create_dir_all(from.join("sub")).unwrap();
+        fs::write(from.join("sub/file"), "content").unwrap();
+        fs::set_permissions(&from, fs::Permissions::from_mode(0o711)).unwrap();
+        let to = dir.path().join("to");
+        let cross_device = |_: &Path, _: &Path| {
+            Err(io::Error::from_raw_os_error(
+                rustix::io::Errno::XDEV.raw_os_error(),
+            ))
+        };
+        move_tree(&from, &to, &cross_device).unwrap();
+        assert!(!from.exists());
+        assert_eq!(fs::read_to_string(to.join("sub/file")).unwrap(), "content");
+        assert_eq!(fs::metadata(&to).unwrap().mode() & 0o7777, 0o711);
+
+        let other_error = |_: &Path, _: &Path| Err(io::Error::other("no"));
+        fs::create_dir(&from).unwrap();
+        assert!(move_tree(&from, &dir.path().join("again"), &other_error).is_err());
+        assert!(from.exists());
+    }
+}

@@ -1,0 +1,600 @@
+//! Which catalog entries apply to an app, and how: a pure function of the setting, the
+//! tmp base and what the app holds (asked through [`AppProbe`], so tests need no files).
+//!
+//! An entry applies when it is selected (`auto`: all; a list: those named), its
+//! ecosystem is present (one of its marker files exists), and, for a path redirect, the
+//! path is the app's own directory (not behind a symlink), exists or will be created by
+//! the framework, and is not made group-writable by the user's patterns: their explicit
+//! choice wins.
+
+use crate::catalog::{self, CATALOG, Content, Entry, EnvTarget, OWN_DIRECTORY, Presence, Redirect};
+use crate::settings::RedirectSetting;
+use std::fmt;
+use std::path::PathBuf;
+
+/// What the app holds at a path (app-relative, without a trailing `/`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PathState {
+    Directory,
+    Missing {
+        /// Whether its parent directory exists (every ancestor being a directory).
+        parent_exists: bool,
+    },
+    Symlink {
+        target: PathBuf,
+    },
+    NotADirectory,
+    /// An ancestor is a symlink (another buildpack's layer, typically) or not a directory:
+    /// the path is not the app's own to replace.
+    Blocked {
+        ancestor: String,
+        symlink: bool,
+    },
+}
+
+/// The questions the plan asks about the app.
+pub trait AppProbe {
+    /// Whether the app has this file (a marker).
+    fn has(&self, relative: &str) -> bool;
+    fn state(&self, relative: &str) -> PathState;
+    /// The user's pattern (as `` `text` (file:line) ``) that makes this path, an ancestor
+    /// or anything below it group-writable, if any.
+    fn protected_by(&self, relative: &str) -> Option<String>;
+}
+
+/// The decision for one catalog entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decision {
+    pub entry: &'static Entry,
+    /// Named in `BP_GROUP_WRITABLE_REDIRECTS` (rather than applied by `auto`).
+    pub requested: bool,
+    pub outcome: Outcome,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Set the variable at launch to this directory.
+    Env {
+        value: String,
+    },
+    /// Replace the app path by a symlink to `target`.
+    Path {
+        target: String,
+        existing: Existing,
+    },
+    Skipped(Skip),
+}
+
+/// What is at a path redirect's app path at build.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Existing {
+    /// A directory whose content becomes the seed.
+    Seed,
+    /// A directory whose content is dropped (a build cache).
+    Drop,
+    /// Nothing; missing parents are created for the symlink.
+    Nothing,
+    /// Already a symlink to the target (the build ran twice over the same app directory).
+    Linked,
+}
+
+/// Why an entry does not apply.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Skip {
+    /// None of its marker files exists.
+    EcosystemAbsent,
+    Missing,
+    ParentMissing,
+    Blocked {
+        ancestor: String,
+        symlink: bool,
+    },
+    OtherSymlink {
+        target: PathBuf,
+    },
+    NotADirectory,
+    Protected {
+        pattern: String,
+    },
+}
+
+impl fmt::Display for Skip {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Skip::EcosystemAbsent => f.write_str("none of its marker files is in the app"),
+            Skip::Missing => f.write_str("the app has no such directory"),
+            Skip::ParentMissing => f.write_str("its parent directory does not exist"),
+            Skip::Blocked {
+                ancestor,
+                symlink: true,
+            } => write!(
+                f,
+                "`{ancestor}` is a symlink, so the path belongs to what it points to (another buildpack's layer, which handles it)"
+            ),
+            Skip::Blocked {
+                ancestor,
+                symlink: false,
+            } => write!(f, "`{ancestor}` is not a directory"),
+            Skip::OtherSymlink { target } => write!(
+                f,
+                "it is already a symlink (to {}), so something else redirected it",
+                target.display()
+            ),
+            Skip::NotADirectory => f.write_str("it is not a directory"),
+            Skip::Protected { pattern } => {
+                write!(f, "left alone: {pattern} makes it group-writable")
+            }
+        }
+    }
+}
+
+/// `BP_GROUP_WRITABLE_REDIRECTS` names ids the catalog does not have.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownIds(pub Vec<String>);
+
+impl fmt::Display for UnknownIds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let quoted: Vec<String> = self.0.iter().map(|id| format!("`{id}`")).collect();
+        write!(
+            f,
+            "BP_GROUP_WRITABLE_REDIRECTS names {} {}, which the redirect catalog does not have. The catalog's ids are: {}.",
+            if self.0.len() == 1 {
+                "the id"
+            } else {
+                "the ids"
+            },
+            quoted.join(", "),
+            catalog::ids()
+        )
+    }
+}
+
+/// Decides every selected catalog entry, in catalog order. `tmp_base` is a plain absolute
+/// path (checked by the settings).
+pub fn plan(
+    setting: &RedirectSetting,
+    tmp_base: &str,
+    app: &dyn AppProbe,
+) -> Result<Vec<Decision>, UnknownIds> {
+    let requested: &[String] = match setting {
+        RedirectSetting::Off => return Ok(Vec::new()),
+        RedirectSetting::Auto => &[],
+        RedirectSetting::Only(ids) => {
+            let unknown: Vec<String> = ids
+                .iter()
+                .filter(|id| catalog::find(id).is_none())
+                .cloned()
+                .collect();
+            if !unknown.is_empty() {
+                return Err(UnknownIds(unknown));
+            }
+            ids
+        }
+    };
+    let selected = |entry: &Entry| {
+        matches!(setting, RedirectSetting::Auto) || requested.iter().any(|id| id == entry.id)
+    };
+    Ok(CATALOG
+        .iter()
+        .filter(|entry| selected(entry))
+        .map(|entry| Decision {
+            entry,
+            requested: !requested.is_empty(),
+            outcome: decide(entry, tmp_base, app),
+        })
+        .collect())
+}
+
+fn decide(entry: &'static Entry, tmp_base: &str, app: &dyn AppProbe) -> Outcome {
+    if !entry.markers.is_empty() && !entry.markers.iter().any(|marker| app.has(marker)) {
+        return Outcome::Skipped(Skip::EcosystemAbsent);
+    }
+    let own_target = format!("{tmp_base}/{OWN_DIRECTORY}/{}", entry.id);
+    let (path, when, content) = match entry.redirect {
+        Redirect::Env {
+            target: EnvTarget::TmpBase,
+            ..
+        } => {
+            return Outcome::Env {
+                value: tmp_base.to_owned(),
+            };
+        }
+        Redirect::Env {
+            target: EnvTarget::OwnDirectory,
+            ..
+        } => return Outcome::Env { value: own_target },
+        Redirect::Path {
+            path,
+            when,
+            content,
+        } => (path, when, content),
+    };
+    let existing = match app.state(path) {
+        PathState::Directory => match content {
+            Content::Seed => Existing::Seed,
+            Content::Discard => Existing::Drop,
+        },
+        PathState::Missing { parent_exists } => match when {
+            Presence::Exists => return Outcome::Skipped(Skip::Missing),
+            Presence::ParentExists if !parent_exists => {
+                return Outcome::Skipped(Skip::ParentMissing);
+            }
+            Presence::ParentExists | Presence::Always => Existing::Nothing,
+        },
+        PathState::Symlink { target } if target.as_os_str() == own_target.as_str() => {
+            Existing::Linked
+        }
+        PathState::Symlink { target } => return Outcome::Skipped(Skip::OtherSymlink { target }),
+        PathState::NotADirectory => return Outcome::Skipped(Skip::NotADirectory),
+        PathState::Blocked { ancestor, symlink } => {
+            return Outcome::Skipped(Skip::Blocked { ancestor, symlink });
+        }
+    };
+    if let Some(pattern) = app.protected_by(path) {
+        return Outcome::Skipped(Skip::Protected { pattern });
+    }
+    Outcome::Path {
+        target: own_target,
+        existing,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    /// An app described by its files, path states and protected paths.
+    #[derive(Default)]
+    struct FakeApp {
+        files: Vec<&'static str>,
+        states: HashMap<&'static str, PathState>,
+        protected: HashMap<&'static str, &'static str>,
+    }
+
+    impl AppProbe for FakeApp {
+        fn has(&self, relative: &str) -> bool {
+            self.files.contains(&relative)
+        }
+        fn state(&self, relative: &str) -> PathState {
+            self.states
+                .get(relative)
+                .cloned()
+                .unwrap_or(PathState::Missing {
+                    parent_exists: false,
+                })
+        }
+        fn protected_by(&self, relative: &str) -> Option<String> {
+            self.protected
+                .get(relative)
+                .map(|&pattern| pattern.to_owned())
+        }
+    }
+
+    fn applied(decisions: &[Decision]) -> Vec<(&'static str, Outcome)> {
+        decisions
+            .iter()
+            .filter(|decision| !matches!(decision.outcome, Outcome::Skipped(_)))
+            .map(|decision| (decision.entry.id, decision.outcome.clone()))
+            .collect()
+    }
+
+    fn outcome_of(decisions: &[Decision], id: &str) -> Outcome {
+        decisions
+            .iter()
+            .find(|decision| decision.entry.id == id)
+            .map_or_else(
+                || panic!("no decision for {id}"),
+                |decision| decision.outcome.clone(),
+            )
+    }
+
+    fn env(value: &str) -> Outcome {
+        Outcome::Env {
+            value: value.to_owned(),
+        }
+    }
+
+    fn path(id: &str, existing: Existing) -> Outcome {
+        Outcome::Path {
+            target: format!("/tmp/group-writable/{id}"),
+            existing,
+        }
+    }
+
+    #[test]
+    fn an_empty_app_gets_the_generic_entries_only() {
+        let decisions = plan(&RedirectSetting::Auto, "/tmp", &FakeApp::default()).unwrap();
+        assert_eq!(
+            applied(&decisions),
+            [
+                ("tmpdir", env("/tmp")),
+                ("xdg-cache", env("/tmp/group-writable/xdg-cache")),
+                ("xdg-state", env("/tmp/group-writable/xdg-state")),
+            ]
+        );
+        assert_eq!(
+            outcome_of(&decisions, "rails-tmp"),
+            Outcome::Skipped(Skip::EcosystemAbsent)
+        );
+    }
+
+    #[test]
+    fn the_tmp_base_is_the_build_setting() {
+        let decisions = plan(&RedirectSetting::Auto, "/run/tmp", &FakeApp::default()).unwrap();
+        assert_eq!(outcome_of(&decisions, "tmpdir"), env("/run/tmp"));
+        assert_eq!(
+            outcome_of(&decisions, "xdg-cache"),
+            env("/run/tmp/group-writable/xdg-cache")
+        );
+    }
+
+    #[test]
+    fn rails_paths_apply_even_when_missing_and_seed_what_exists() {
+        let app = FakeApp {
+            files: vec!["Gemfile", "config/application.rb"],
+            states: HashMap::from([("tmp", PathState::Directory)]),
+            ..FakeApp::default()
+        };
+        let decisions = plan(&RedirectSetting::Auto, "/tmp", &app).unwrap();
+        assert_eq!(
+            outcome_of(&decisions, "rails-tmp"),
+            path("rails-tmp", Existing::Seed)
+        );
+        assert_eq!(
+            outcome_of(&decisions, "rails-log"),
+            path("rails-log", Existing::Nothing)
+        );
+        assert_eq!(
+            outcome_of(&decisions, "bootsnap"),
+            env("/tmp/group-writable/bootsnap")
+        );
+    }
+
+    #[test]
+    fn a_gemfile_alone_is_ruby_but_not_rails() {
+        let app = FakeApp {
+            files: vec!["Gemfile"],
+            ..FakeApp::default()
+        };
+        let decisions = plan(&RedirectSetting::Auto, "/tmp", &app).unwrap();
+        assert!(matches!(
+            outcome_of(&decisions, "bootsnap"),
+            Outcome::Env { .. }
+        ));
+        assert_eq!(
+            outcome_of(&decisions, "rails-tmp"),
+            Outcome::Skipped(Skip::EcosystemAbsent)
+        );
+    }
+
+    #[test]
+    fn node_caches_need_their_parent_and_are_dropped() {
+        let with_modules = FakeApp {
+            files: vec!["package.json", "next.config.mjs"],
+            states: HashMap::from([
+                ("node_modules/.cache", PathState::Directory),
+                (
+                    ".next/cache",
+                    PathState::Missing {
+                        parent_exists: true,
+                    },
+                ),
+            ]),
+            ..FakeApp::default()
+        };
+        let decisions = plan(&RedirectSetting::Auto, "/tmp", &with_modules).unwrap();
+        assert_eq!(
+            outcome_of(&decisions, "node-modules-cache"),
+            path("node-modules-cache", Existing::Drop)
+        );
+        assert_eq!(
+            outcome_of(&decisions, "next-cache"),
+            path("next-cache", Existing::Nothing)
+        );
+        assert_eq!(
+            outcome_of(&decisions, "npm-cache"),
+            env("/tmp/group-writable/npm-cache")
+        );
+
+        let without = FakeApp {
+            files: vec!["package.json"],
+            ..FakeApp::default()
+        };
+        let decisions = plan(&RedirectSetting::Auto, "/tmp", &without).unwrap();
+        assert_eq!(
+            outcome_of(&decisions, "node-modules-cache"),
+            Outcome::Skipped(Skip::ParentMissing)
+        );
+        assert_eq!(
+            outcome_of(&decisions, "next-cache"),
+            Outcome::Skipped(Skip::EcosystemAbsent)
+        );
+    }
+
+    #[test]
+    fn node_modules_in_a_layer_is_left_to_its_buildpack() {
+        let app = FakeApp {
+            files: vec!["package.json"],
+            states: HashMap::from([(
+                "node_modules/.cache",
+                PathState::Blocked {
+                    ancestor: "node_modules".into(),
+                    symlink: true,
+                },
+            )]),
+            ..FakeApp::default()
+        };
+        let decisions = plan(&RedirectSetting::Auto, "/tmp", &app).unwrap();
+        let outcome = outcome_of(&decisions, "node-modules-cache");
+        assert_eq!(
+            outcome,
+            Outcome::Skipped(Skip::Blocked {
+                ancestor: "node_modules".into(),
+                symlink: true
+            })
+        );
+        let Outcome::Skipped(skip) = outcome else {
+            unreachable!()
+        };
+        assert!(skip.to_string().contains("`node_modules` is a symlink"));
+    }
+
+    #[test]
+    fn laravel_paths_apply_only_where_they_exist() {
+        let app = FakeApp {
+            files: vec!["composer.json", "artisan"],
+            states: HashMap::from([
+                ("storage/framework", PathState::Directory),
+                ("bootstrap/cache", PathState::Directory),
+                ("storage/logs", PathState::NotADirectory),
+            ]),
+            ..FakeApp::default()
+        };
+        let decisions = plan(&RedirectSetting::Auto, "/tmp", &app).unwrap();
+        assert_eq!(
+            outcome_of(&decisions, "laravel-framework"),
+            path("laravel-framework", Existing::Seed)
+        );
+        assert_eq!(
+            outcome_of(&decisions, "laravel-bootstrap-cache"),
+            path("laravel-bootstrap-cache", Existing::Seed)
+        );
+        assert_eq!(
+            outcome_of(&decisions, "laravel-logs"),
+            Outcome::Skipped(Skip::NotADirectory)
+        );
+        assert!(matches!(
+            outcome_of(&decisions, "composer-home"),
+            Outcome::Env { .. }
+        ));
+        assert_eq!(
+            outcome_of(&decisions, "symfony-cache"),
+            Outcome::Skipped(Skip::EcosystemAbsent)
+        );
+    }
+
+    #[test]
+    fn symfony_var_applies_always() {
+        let app = FakeApp {
+            files: vec!["composer.json", "symfony.lock"],
+            ..FakeApp::default()
+        };
+        let decisions = plan(&RedirectSetting::Auto, "/tmp", &app).unwrap();
+        assert_eq!(
+            outcome_of(&decisions, "symfony-cache"),
+            path("symfony-cache", Existing::Nothing)
+        );
+        assert_eq!(
+            outcome_of(&decisions, "symfony-log"),
+            path("symfony-log", Existing::Nothing)
+        );
+    }
+
+    #[test]
+    fn python_markers() {
+        for marker in ["requirements.txt", "pyproject.toml", "Pipfile", "setup.py"] {
+            let app = FakeApp {
+                files: vec![marker],
+                ..FakeApp::default()
+            };
+            let decisions = plan(&RedirectSetting::Auto, "/tmp", &app).unwrap();
+            assert_eq!(
+                outcome_of(&decisions, "python-pycache"),
+                env("/tmp/group-writable/python-pycache"),
+                "{marker}"
+            );
+            assert!(matches!(
+                outcome_of(&decisions, "matplotlib"),
+                Outcome::Env { .. }
+            ));
+        }
+    }
+
+    #[test]
+    fn the_users_patterns_win() {
+        let app = FakeApp {
+            files: vec!["config/application.rb"],
+            states: HashMap::from([("log", PathState::Directory)]),
+            protected: HashMap::from([("log", "`log/` (.group-writable:1)")]),
+        };
+        let decisions = plan(&RedirectSetting::Auto, "/tmp", &app).unwrap();
+        let outcome = outcome_of(&decisions, "rails-log");
+        assert_eq!(
+            outcome,
+            Outcome::Skipped(Skip::Protected {
+                pattern: "`log/` (.group-writable:1)".into()
+            })
+        );
+        assert_eq!(
+            outcome_of(&decisions, "rails-tmp"),
+            path("rails-tmp", Existing::Nothing)
+        );
+    }
+
+    #[test]
+    fn symlinks_at_the_path() {
+        let app = FakeApp {
+            files: vec!["config/application.rb"],
+            states: HashMap::from([
+                (
+                    "tmp",
+                    PathState::Symlink {
+                        target: "/tmp/group-writable/rails-tmp".into(),
+                    },
+                ),
+                (
+                    "log",
+                    PathState::Symlink {
+                        target: "/var/log/app".into(),
+                    },
+                ),
+            ]),
+            ..FakeApp::default()
+        };
+        let decisions = plan(&RedirectSetting::Auto, "/tmp", &app).unwrap();
+        assert_eq!(
+            outcome_of(&decisions, "rails-tmp"),
+            path("rails-tmp", Existing::Linked)
+        );
+        assert_eq!(
+            outcome_of(&decisions, "rails-log"),
+            Outcome::Skipped(Skip::OtherSymlink {
+                target: "/var/log/app".into()
+            })
+        );
+    }
+
+    #[test]
+    fn off_plans_nothing() {
+        assert!(
+            plan(&RedirectSetting::Off, "/tmp", &FakeApp::default())
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_list_selects_entries_still_only_where_their_ecosystem_is() {
+        let setting = RedirectSetting::Only(vec!["tmpdir".into(), "rails-log".into()]);
+        let decisions = plan(&setting, "/tmp", &FakeApp::default()).unwrap();
+        let ids: Vec<&str> = decisions.iter().map(|decision| decision.entry.id).collect();
+        assert_eq!(ids, ["tmpdir", "rails-log"]);
+        assert!(decisions.iter().all(|decision| decision.requested));
+        assert_eq!(decisions[0].outcome, env("/tmp"));
+        assert_eq!(
+            decisions[1].outcome,
+            Outcome::Skipped(Skip::EcosystemAbsent)
+        );
+    }
+
+    #[test]
+    fn unknown_ids_are_an_error_listing_the_valid_ones() {
+        let setting = RedirectSetting::Only(vec!["tmpdir".into(), "rails".into(), "x".into()]);
+        let error = plan(&setting, "/tmp", &FakeApp::default()).unwrap_err();
+        assert_eq!(error, UnknownIds(vec!["rails".into(), "x".into()]));
+        let message = error.to_string();
+        assert!(message.contains("the ids `rails`, `x`"), "{message}");
+        assert!(message.contains(&catalog::ids()), "{message}");
+    }
+}
