@@ -10,16 +10,18 @@
 //! `access` on `$HOME` only when an `XDG_*` variable is unset, and one write to fd 3.
 
 use crate::catalog::OWN_DIRECTORY;
-use crate::exec_d_toml;
+use crate::exec_d_toml::{self, Output};
 use crate::launch_config::{self, Config, EnvRedirect, PathRedirect};
 use crate::tree_copy::{self, Kind};
+use rustix::fs::{Mode, OFlags};
+use rustix::io::Errno;
 use std::ffi::{OsStr, OsString};
 use std::fmt::Write as _;
-use std::fs::{self, DirBuilder};
+use std::fs;
 use std::io::{self, Write};
-use std::os::fd::BorrowedFd;
+use std::os::fd::{BorrowedFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt as _, OsStringExt as _};
-use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _, PermissionsExt as _};
+use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 
 /// `BPL_GROUP_WRITABLE_REDIRECTS=off` turns the helper off at run time.
@@ -39,7 +41,8 @@ pub enum OutputError {
 /// What the process gives the helper: its argv[0], its environment, fd 3 and stderr.
 pub struct Process<'a> {
     pub argv0: Option<&'a OsStr>,
-    pub env: &'a dyn Fn(&str) -> Option<OsString>,
+    /// A variable's value as the process got it (borrowed: no copy on the hot path).
+    pub env: &'a dyn Fn(&str) -> Option<&'a OsStr>,
     pub write_output: &'a mut dyn FnMut(&[u8]) -> Result<(), OutputError>,
     pub stderr: &'a mut dyn Write,
 }
@@ -53,16 +56,17 @@ pub fn main(process: Process<'_>) {
         stderr,
     } = process;
     let mut launch = Launch {
-        debug: env(DEBUG).is_some_and(|value| is_true(&value)),
+        debug: env(DEBUG).is_some_and(is_true),
         ..Launch::default()
     };
-    let toml = launch.run(argv0, env);
+    let output = launch.run(argv0, env);
+    let toml = output.as_str();
     if !toml.is_empty() {
         match write_output(toml.as_bytes()) {
             Ok(()) => launch.note(|| format!("wrote to fd 3:\n{}", toml.trim_end())),
             Err(OutputError::NotOpen) => launch.problem(format!(
                 "file descriptor 3 is not open, so the environment redirects ({}) are not set. Start the app through the CNB launcher (/cnb/process/<type> or /cnb/lifecycle/launcher), which opens it for exec.d programs.",
-                variables(&toml)
+                variables(toml)
             )),
             Err(OutputError::Failed(error)) => launch.problem(format!(
                 "could not write the environment redirects to file descriptor 3 ({error}), so they are not set."
@@ -136,39 +140,39 @@ impl Launch {
     }
 
     /// Does the work and returns the TOML for fd 3 (empty when there is nothing to set).
-    fn run(&mut self, argv0: Option<&OsStr>, env: &dyn Fn(&str) -> Option<OsString>) -> String {
+    fn run<'e>(
+        &mut self,
+        argv0: Option<&OsStr>,
+        env: &dyn Fn(&str) -> Option<&'e OsStr>,
+    ) -> Output {
         if let Some(value) = env(SWITCH) {
             let value = value.to_string_lossy();
-            match value.trim().to_ascii_lowercase().as_str() {
-                "off" | "false" | "0" | "no" => {
-                    self.note(|| format!("turned off by {SWITCH}={value}"));
-                    return String::new();
-                }
-                "" | "on" | "true" | "1" | "yes" | "auto" => {}
-                _ => self.problem(format!(
+            if is_one_of(&value, &["off", "false", "0", "no"]) {
+                self.note(|| format!("turned off by {SWITCH}={value}"));
+                return Output::new();
+            } else if !is_one_of(&value, &["", "on", "true", "1", "yes", "auto"]) {
+                self.problem(format!(
                     "{SWITCH} is `{value}`, which is neither `on` nor `off`; the redirects stay on."
-                )),
+                ));
             }
         }
-        let program = argv0.map(Path::new).filter(|path| path.is_absolute());
         let from_proc;
-        let program = if let Some(program) = program {
+        let program = if let Some(program) = argv0
+            .map(OsStr::as_bytes)
+            .filter(|path| path.starts_with(b"/"))
+        {
             Some(program)
         } else {
             from_proc = fs::read_link("/proc/self/exe").ok();
-            from_proc.as_deref()
+            from_proc.as_deref().map(|path| path.as_os_str().as_bytes())
         };
-        let Some(layer) = program.and_then(Path::parent).and_then(Path::parent) else {
+        let Some(layer) = program.and_then(layer_of_program) else {
             self.problem(
                 "cannot find its own path (argv[0] is not absolute and /proc/self/exe cannot be read), so no redirects are made. Run it from the image's exec.d directory, as the CNB launcher does.".to_owned(),
             );
-            return String::new();
+            return Output::new();
         };
-        let path = JoinedPath::join(&[
-            layer.as_os_str().as_bytes(),
-            b"/",
-            launch_config::FILE_NAME.as_bytes(),
-        ]);
+        let path = JoinedPath::join(&[layer, b"/", launch_config::FILE_NAME.as_bytes()]);
         let path = path.as_path();
         let mut buffer = [0_u8; CONFIG_BUFFER];
         let heap;
@@ -196,25 +200,25 @@ impl Launch {
                     "its configuration {} is damaged ({error}), so no redirects are made. Rebuild the image.",
                     path.display()
                 ));
-                return String::new();
+                return Output::new();
             }
         };
         self.note(|| format!("read {}", path.display()));
 
-        let own_ready = self.make_own_directory(config.tmp_base);
-        if own_ready {
+        let own = self.open_own_directory(config.tmp_base);
+        if let Some(own) = &own {
             for redirect in config.paths() {
-                self.prepare_target(layer, &redirect);
+                self.prepare_target(own, Path::new(OsStr::from_bytes(layer)), &redirect);
             }
         }
         exec_d_output(
             &config,
             |name| env(name).is_some_and(|value| !value.is_empty()),
-            || home_is_writable(env("HOME").as_deref()),
+            || home_is_writable(env("HOME")),
             |choice| match choice {
-                EnvChoice::Set(redirect) => {
-                    own_ready && self.make_env_directory(config.tmp_base, redirect)
-                }
+                EnvChoice::Set(redirect) => own
+                    .as_ref()
+                    .is_some_and(|own| self.make_env_directory(own, config.tmp_base, redirect)),
                 EnvChoice::AlreadySet(redirect) => {
                     self.note(|| format!("{} is already set: left alone", redirect.variable));
                     false
@@ -227,52 +231,29 @@ impl Launch {
         )
     }
 
-    fn unreadable_config(&mut self, path: &Path, error: &io::Error) -> String {
+    fn unreadable_config(&mut self, path: &Path, error: &io::Error) -> Output {
         self.problem(format!(
             "cannot read its configuration {} ({error}), so no redirects are made. The layer is incomplete: rebuild the image.",
             path.display()
         ));
-        String::new()
+        Output::new()
     }
 
     /// Creates `<base>/group-writable` (0700), or checks that the existing one is a
-    /// directory of the run user's: under a shared /tmp, another user's directory or
-    /// symlink there must not receive the app's files.
-    fn make_own_directory(&mut self, tmp_base: &str) -> bool {
+    /// directory of the run user's (under a shared /tmp, another user's directory or
+    /// symlink there must not receive the app's files), and opens it: the targets are
+    /// then made relative to this descriptor, so nothing can redirect them.
+    fn open_own_directory(&mut self, tmp_base: &str) -> Option<OwnedFd> {
         let own = JoinedPath::join(&[tmp_base.as_bytes(), b"/", OWN_DIRECTORY.as_bytes()]);
         let own = own.as_path();
-        match DirBuilder::new().mode(0o700).create(own) {
-            Ok(()) => {
-                self.note(|| format!("created {}", own.display()));
-                true
-            }
-            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {
-                let uid = rustix::process::geteuid().as_raw();
-                match fs::symlink_metadata(own) {
-                    Ok(metadata) if metadata.is_dir() && metadata.uid() == uid => true,
-                    Ok(metadata) => {
-                        self.problem(format!(
-                            "{} exists but is not a directory of the run user (uid {uid}; it is {} of uid {}), so no redirects are made. Remove it, or give the container its own {tmp_base}.",
-                            own.display(),
-                            if metadata.is_dir() { "a directory" } else { "not a directory" },
-                            metadata.uid(),
-                        ));
-                        false
-                    }
-                    Err(error) => {
-                        self.problem(format!(
-                            "cannot examine {} ({error}), so no redirects are made.",
-                            own.display()
-                        ));
-                        false
-                    }
-                }
-            }
-            Err(error) if error.kind() == io::ErrorKind::NotFound => {
+        let created = match rustix::fs::mkdir(own, Mode::from_raw_mode(0o700)) {
+            Ok(()) => true,
+            Err(Errno::EXIST) => false,
+            Err(Errno::NOENT) => {
                 self.problem(format!(
                     "the tmp base {tmp_base} does not exist, so run-time writes are not redirected. Mount a writable directory there (docker run --tmpfs {tmp_base}, a Kubernetes emptyDir), or rebuild with BP_GROUP_WRITABLE_TMP naming one."
                 ));
-                false
+                return None;
             }
             Err(error) => {
                 self.problem(format!(
@@ -280,16 +261,53 @@ impl Launch {
                     own.display(),
                     rustix::process::geteuid().as_raw()
                 ));
-                false
+                return None;
+            }
+        };
+        let not_ours = |this: &mut Self, what: String| {
+            this.problem(format!(
+                "{} exists but is not a directory of the run user (uid {}; {what}), so no redirects are made. Remove it, or give the container its own {tmp_base}.",
+                own.display(),
+                rustix::process::geteuid().as_raw()
+            ));
+        };
+        let directory = match rustix::fs::open(
+            own,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        ) {
+            Ok(directory) => directory,
+            Err(error @ (Errno::LOOP | Errno::NOTDIR)) => {
+                not_ours(self, format!("it is not a directory: {error}"));
+                return None;
+            }
+            Err(error) => {
+                self.problem(format!(
+                    "cannot open {} ({error}), so no redirects are made.",
+                    own.display()
+                ));
+                return None;
+            }
+        };
+        if created {
+            // Made just now, in a directory where only its owner may remove it (a
+            // sticky /tmp) or in the container's own tmp base: it is ours.
+            self.note(|| format!("created {}", own.display()));
+        } else {
+            let owner = rustix::fs::fstat(&directory).map(|stat| stat.st_uid);
+            if owner != Ok(rustix::process::geteuid().as_raw()) {
+                not_ours(self, format!("it belongs to {owner:?}"));
+                return None;
             }
         }
+        Some(directory)
     }
 
     /// Creates a path redirect's target, and seeds it when it did not exist yet.
-    fn prepare_target(&mut self, layer: &Path, redirect: &PathRedirect<'_>) {
-        match DirBuilder::new().mode(0o700).create(redirect.target) {
+    fn prepare_target(&mut self, own: &OwnedFd, layer: &Path, redirect: &PathRedirect<'_>) {
+        match make_own_target(own, redirect.target) {
             Ok(()) => {}
-            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {
+            Err(Errno::EXIST) => {
                 return self.note(|| {
                     format!(
                         "{} exists: {}/ already redirected, nothing copied",
@@ -338,13 +356,17 @@ impl Launch {
     }
 
     /// Creates an env redirect's directory (the tmp base itself needs nothing).
-    fn make_env_directory(&mut self, tmp_base: &str, redirect: &EnvRedirect<'_>) -> bool {
+    fn make_env_directory(
+        &mut self,
+        own: &OwnedFd,
+        tmp_base: &str,
+        redirect: &EnvRedirect<'_>,
+    ) -> bool {
         if redirect.value == tmp_base {
             return true;
         }
-        match DirBuilder::new().mode(0o700).create(redirect.value) {
-            Ok(()) => true,
-            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => true,
+        match make_own_target(own, redirect.value) {
+            Ok(()) | Err(Errno::EXIST) => true,
             Err(error) => {
                 self.problem(format!(
                     "cannot create {} ({error}), so {} is not set.",
@@ -356,9 +378,28 @@ impl Launch {
     }
 }
 
+/// The layer of the helper at `program` (`<layer>/exec.d/<helper>`, absolute), by slicing
+/// bytes: `std::path` would add code pages, and so page faults, to every start.
+fn layer_of_program(program: &[u8]) -> Option<&[u8]> {
+    fn parent(path: &[u8]) -> Option<&[u8]> {
+        path.iter()
+            .rposition(|&b| b == b'/')
+            .map(|slash| &path[..slash])
+    }
+    parent(program)
+        .and_then(parent)
+        .filter(|layer| !layer.is_empty())
+}
+
+/// Creates a target, which the configuration guarantees is a plain name directly below
+/// the own directory, relative to that directory's descriptor.
+fn make_own_target(own: &OwnedFd, target: &str) -> Result<(), Errno> {
+    let name = target.rsplit('/').next().unwrap_or(target);
+    rustix::fs::mkdirat(own, name, Mode::from_raw_mode(0o700))
+}
+
 /// Reads a small file into `buffer`: `None` when it does not fit.
 fn read_small<'b>(path: &Path, buffer: &'b mut [u8]) -> io::Result<Option<&'b [u8]>> {
-    use rustix::fs::{Mode, OFlags};
     let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
     let mut length = 0;
     loop {
@@ -367,6 +408,8 @@ fn read_small<'b>(path: &Path, buffer: &'b mut [u8]) -> io::Result<Option<&'b [u
         }
         match rustix::io::read(&fd, &mut buffer[length..]) {
             Ok(0) => return Ok(Some(&buffer[..length])),
+            // A regular file reads short only at its end: no second read to learn that.
+            Ok(read) if length + read < buffer.len() => return Ok(Some(&buffer[..length + read])),
             Ok(read) => length += read,
             Err(rustix::io::Errno::INTR) => {}
             Err(error) => return Err(error.into()),
@@ -434,10 +477,10 @@ pub fn exec_d_output(
     is_set: impl Fn(&str) -> bool,
     home_writable: impl FnOnce() -> bool,
     mut ready: impl FnMut(EnvChoice<'_>) -> bool,
-) -> String {
+) -> Output {
     let mut home_writable = Some(home_writable);
     let mut home_answer = None;
-    let mut toml = String::new();
+    let mut toml = Output::new();
     for redirect in config.envs() {
         let choice = if is_set(redirect.variable) {
             EnvChoice::AlreadySet(&redirect)
@@ -469,10 +512,13 @@ fn owner_writable(kind: Kind, bits: u32) -> u32 {
 }
 
 fn is_true(value: &OsStr) -> bool {
-    matches!(
-        value.to_string_lossy().trim().to_ascii_lowercase().as_str(),
-        "true" | "1" | "yes" | "on"
-    )
+    is_one_of(&value.to_string_lossy(), &["true", "1", "yes", "on"])
+}
+
+/// Whether `value`, trimmed, is one of `words` in any case (without allocating).
+fn is_one_of(value: &str, words: &[&str]) -> bool {
+    let value = value.trim();
+    words.iter().any(|word| value.eq_ignore_ascii_case(word))
 }
 
 /// The variable names in the TOML, for a message.
@@ -506,6 +552,8 @@ end
             || home_writable,
             |choice| matches!(choice, EnvChoice::Set(redirect) if ready.contains(&redirect.variable)),
         )
+        .as_str()
+        .to_owned()
     }
 
     const ALL: &[&str] = &[
@@ -616,13 +664,13 @@ end
         let config = CONFIG.replace("/tmp", base);
         fs::write(layer.join(launch_config::FILE_NAME), config).unwrap();
         let argv0 = layer.join("exec.d/helper");
-        let env = |name: &str| (name == "HOME").then(|| OsString::from("/nonexistent"));
+        let env = |name: &str| (name == "HOME").then(|| OsStr::new("/nonexistent"));
 
         let mut launch = Launch::default();
         let toml = launch.run(Some(argv0.as_os_str()), &env);
         assert!(launch.problems.is_empty(), "{:?}", launch.problems);
         assert_eq!(
-            toml,
+            toml.as_str(),
             output(&[], false, ALL).replace("/tmp", base),
             "the same as the pure function"
         );
@@ -636,7 +684,7 @@ end
         // From a relative argv0 it looks beside /proc/self/exe: the test binary, whose
         // grandparent has no configuration.
         let mut elsewhere = Launch::default();
-        assert_eq!(elsewhere.run(Some(OsStr::new("helper")), &env), "");
+        assert_eq!(elsewhere.run(Some(OsStr::new("helper")), &env).as_str(), "");
         let exe = fs::read_link("/proc/self/exe").unwrap();
         let expected = exe
             .parent()
@@ -669,5 +717,17 @@ end
     #[test]
     fn names_the_variables_it_could_not_set() {
         assert_eq!(variables("TMPDIR = \"/tmp\"\nX = \"y\"\n"), "TMPDIR, X");
+    }
+
+    #[test]
+    fn the_layer_is_two_levels_above_the_helper() {
+        let layer = |program: &str| layer_of_program(program.as_bytes()).map(<[u8]>::to_vec);
+        assert_eq!(
+            layer("/layers/cnb-utils_group-writable/redirects/exec.d/group-writable-redirects"),
+            Some(b"/layers/cnb-utils_group-writable/redirects".to_vec())
+        );
+        assert_eq!(layer("/exec.d/helper"), None);
+        assert_eq!(layer("/helper"), None);
+        assert_eq!(layer("helper"), None);
     }
 }
