@@ -13,6 +13,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 use std::cell::{Cell, RefCell};
+use std::ffi::OsString;
 use std::fs;
 use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
@@ -355,11 +356,15 @@ fn chown_tree(root: &Path, uid: u32, gid: u32) {
     assert!(status.success(), "chown -R {} failed", root.display());
 }
 
-/// How the test's tmp directory is mounted on `/tmp` for the helper.
+/// What the helper finds on `/tmp`.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum TmpMount {
+    /// The test's tmp directory.
     Writable,
+    /// The test's tmp directory, read-only.
     ReadOnly,
+    /// A fresh tmpfs of this many bytes, to fill up.
+    SmallTmpfs(u64),
 }
 
 /// One run of the exec.d helper: the program from our layer, started by absolute path
@@ -408,17 +413,23 @@ impl Launch<'_> {
         } else {
             Command::new("bwrap")
         };
-        let bind = match self.tmp {
-            TmpMount::Writable => "--bind",
-            TmpMount::ReadOnly => "--ro-bind",
+        let tmp_mount: Vec<OsString> = match self.tmp {
+            TmpMount::Writable => vec!["--bind".into(), dirs.tmp.clone().into(), "/tmp".into()],
+            TmpMount::ReadOnly => vec!["--ro-bind".into(), dirs.tmp.clone().into(), "/tmp".into()],
+            TmpMount::SmallTmpfs(bytes) => vec![
+                "--size".into(),
+                bytes.to_string().into(),
+                "--tmpfs".into(),
+                "/tmp".into(),
+            ],
         };
         // The shell only moves the pipe of stdout to fd 3, then becomes the helper with
         // the helper's absolute path as argv[0]; the helper's own stdout goes to stderr.
         let redirect = if self.fd3 { "3>&1 1>&2" } else { "3>&- 1>&2" };
         command
-            .args(["--bind", "/", "/", bind])
-            .arg(&dirs.tmp)
-            .args(["/tmp", "--chdir"])
+            .args(["--bind", "/", "/"])
+            .args(&tmp_mount)
+            .arg("--chdir")
             .arg(&dirs.app)
             .args(["--", "/bin/sh", "-c"])
             .arg(format!("exec \"$0\" {redirect}"))
