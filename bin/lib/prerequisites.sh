@@ -18,11 +18,15 @@ as_root() {
 }
 
 apt_updated=
-# need_packages PACKAGE...: installs the Debian packages that are not installed yet.
+# need_packages PACKAGE...: installs the Debian packages that are not installed yet. One
+# dpkg-query for all of them: the end-to-end platform checks at every build and run.
 need_packages() {
-  local missing=()
+  local missing=() installed package
+  # dpkg-query fails when it knows a package not at all: that package is missing too.
+  installed=$'\n'$(dpkg-query -W -f='${db:Status-Status} ${Package}\n' "$@" 2>/dev/null \
+    | awk '$1 == "installed" { print $2 }' || true)$'\n'
   for package in "$@"; do
-    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+    [[ "$installed" == *$'\n'"$package"$'\n'* ]] || missing+=("$package")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   command -v apt-get >/dev/null || die "missing packages ${missing[*]}, and no apt-get to install them"

@@ -1,11 +1,16 @@
 //! End-to-end tests: real CNB builds with the lifecycle's phases as the build user
 //! (1001:1000), then the exported images run as the run user (1002:1000), as on Paketo's
-//! jammy stacks, and in the shape `OpenShift` runs them (a random uid in group 0).
+//! jammy stacks, on a writable root or on a read-only one with a tmpfs /tmp.
 //!
 //! The builds and runs go through `tests/e2e/cnb`, a small platform without Docker
-//! (bubblewrap, runc, umoci; see its header). The app is
-//! `tests/fixtures/apps/writable-paths`: its `.group-writable` names app paths and paths
-//! in the launch layer of `tests/fixtures/buildpacks/layer-maker`, which runs first.
+//! (bubblewrap, runc, umoci; see its header). One concern per module:
+//! - `group_writable_paths`: the paths `.group-writable` names become writable for the run
+//!   user, and nothing else does;
+//! - `redirects`: on a read-only root, the well-known run-time writes of Rails-, Node- and
+//!   Python-shaped apps land in /tmp, through the exec.d helper the launcher runs.
+//!
+//! Every check runs against a control build too, without the buildpack, where it must
+//! fail: otherwise it would prove nothing.
 //!
 //! Run as root (setpriv and runc switch users): `cargo test --test e2e`. Set
 //! `GROUP_WRITABLE_BUILDPACK_DIR` to a packaged buildpack directory to skip `bin/package`.
@@ -13,57 +18,26 @@
 // Test crates see every dependency of the package; this one uses few of them.
 #![allow(unused_crate_dependencies)]
 
+mod group_writable_paths;
 mod platform;
 #[path = "../support/probe.rs"]
 mod probe;
+mod redirects;
 #[path = "../support/writable_paths.rs"]
 mod writable_paths;
 
 use libtest_mimic::{Arguments, Trial};
-use platform::{BUILD_UID, Build, Image, Platform, RUN_UID, Run, SHARED_GID, fixture};
-use probe::{Outcome, Probe, Write, assert_outcomes};
-use std::path::PathBuf;
+use platform::{BUILD_UID, Build, Image, Platform, RUN_UID};
 use std::process::ExitCode;
 use std::sync::OnceLock;
 use std::time::Instant;
-use writable_paths::{MATCHED, NOT_MATCHED};
-
-/// `OpenShift` runs images as a random uid (from the project's range) in group 0.
-const OPENSHIFT_UID: u32 = 1_000_650_000;
 
 fn main() -> ExitCode {
     let mut arguments = Arguments::from_args();
-    let tests: Vec<Trial> = [
-        trial(
-            "matched_paths_are_writable_by_the_run_user",
-            matched_paths_are_writable_by_the_run_user,
-        ),
-        trial(
-            "unmatched_paths_stay_read_only",
-            unmatched_paths_stay_read_only,
-        ),
-        trial(
-            "new_files_in_matched_directories_get_the_shared_group",
-            new_files_in_matched_directories_get_the_shared_group,
-        ),
-        trial(
-            "without_the_buildpack_the_same_writes_fail",
-            without_the_buildpack_the_same_writes_fail,
-        ),
-        trial(
-            "openshift_random_uid_in_group_zero",
-            openshift_random_uid_in_group_zero,
-        ),
-        trial(
-            "read_only_root_allows_only_tmp",
-            read_only_root_allows_only_tmp,
-        ),
-        trial(
-            "rebuild_with_cache_is_reproducible",
-            rebuild_with_cache_is_reproducible,
-        ),
-    ]
-    .into();
+    let tests: Vec<Trial> = group_writable_paths::trials()
+        .into_iter()
+        .chain(redirects::trials())
+        .collect();
 
     // Checked only when a test will run: `cargo test -- --ignored` (the libcnb-test
     // integration tests) or a filter that selects none of these must not fail here.
@@ -105,24 +79,6 @@ fn trial(name: &str, test: fn()) -> Trial {
     })
 }
 
-/// The fixture app.
-fn app() -> PathBuf {
-    fixture("apps/writable-paths")
-}
-
-/// The buildpacks of every build: layer-maker (a launch layer), procfile (the `web`
-/// process) and, with the buildpack, group-writable last, as it must be.
-fn buildpacks(with_group_writable: bool) -> Vec<PathBuf> {
-    let mut buildpacks = vec![
-        fixture("buildpacks/layer-maker"),
-        fixture("buildpacks/procfile"),
-    ];
-    if with_group_writable {
-        buildpacks.push(Platform::get().buildpack().to_owned());
-    }
-    buildpacks
-}
-
 /// Builds once per suite run, on first use, and hands every test the same image.
 fn shared_build(
     cell: &'static OnceLock<Result<Image, String>>,
@@ -133,197 +89,4 @@ fn shared_build(
     image
         .as_ref()
         .unwrap_or_else(|message| panic!("the {name} build failed: {message}"))
-}
-
-/// The fixture app built with the buildpack, as 1001:1000.
-fn group_writable_image() -> &'static Image {
-    static IMAGE: OnceLock<Result<Image, String>> = OnceLock::new();
-    shared_build(&IMAGE, "group-writable", || {
-        Build::new(app(), buildpacks(true))
-    })
-}
-
-/// The control: the same app and buildpacks without group-writable.
-fn control_image() -> &'static Image {
-    static IMAGE: OnceLock<Result<Image, String>> = OnceLock::new();
-    shared_build(&IMAGE, "control", || Build::new(app(), buildpacks(false)))
-}
-
-/// The fixture app built with the buildpack as 1001:0 (`pack build --gid 0`).
-fn group_zero_image() -> &'static Image {
-    static IMAGE: OnceLock<Result<Image, String>> = OnceLock::new();
-    shared_build(&IMAGE, "group-zero", || {
-        Build::new(app(), buildpacks(true)).gid(0)
-    })
-}
-
-fn matched_paths_are_writable_by_the_run_user() {
-    let image = group_writable_image();
-    let report = image.probe(&Probe::writes(MATCHED), &Run::default());
-    assert_outcomes(
-        &report,
-        MATCHED,
-        &Outcome::Written,
-        "image built with group-writable, run as the run user",
-    );
-
-    // The app's own start (its `web` process writes a pid file and a log line).
-    let output = image.run(&Run::default(), &[]);
-    assert!(
-        output.status.success() && String::from_utf8_lossy(&output.stdout).contains("app started"),
-        "the app did not start as the run user ({}):\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-fn unmatched_paths_stay_read_only() {
-    let report = group_writable_image().probe(&Probe::writes(NOT_MATCHED), &Run::default());
-    assert_outcomes(
-        &report,
-        NOT_MATCHED,
-        &Outcome::PermissionDenied,
-        "image built with group-writable, run as the run user, paths no pattern matches",
-    );
-}
-
-fn new_files_in_matched_directories_get_the_shared_group() {
-    const NEW_FILE: &str = "/workspace/log/by-another-group.log";
-    const NEW_DIRECTORY: &str = "/layers/test_layer-maker/store/uploads/by-another-group";
-    const OUTSIDE: &str = "/tmp/by-another-group";
-    // A run user whose primary group is its own and who is in the shared group only as a
-    // supplementary one: what it creates gets group 1000 only through the setgid bit.
-    let run = Run {
-        groups: vec![SHARED_GID],
-        ..Run::as_user(RUN_UID, RUN_UID)
-    };
-    let writes = [
-        Write::CreateFile(NEW_FILE),
-        Write::MakeDirectory(NEW_DIRECTORY),
-        Write::CreateFile(OUTSIDE),
-    ];
-    let probe = Probe::writes(&writes)
-        .stat(NEW_FILE)
-        .stat(NEW_DIRECTORY)
-        .stat(OUTSIDE);
-    let report = group_writable_image().probe(&probe, &run);
-    assert_outcomes(
-        &report,
-        &writes,
-        &Outcome::Written,
-        "run as 1002:1002 with supplementary group 1000",
-    );
-
-    // The primary group is what a directory without setgid gives (the sanity check
-    // that makes the next two assertions mean something).
-    assert_eq!(report.group_and_mode(OUTSIDE).0, RUN_UID);
-    assert_eq!(report.group_and_mode(NEW_FILE).0, SHARED_GID);
-    let (group, mode) = report.group_and_mode(NEW_DIRECTORY);
-    assert_eq!(group, SHARED_GID);
-    assert_eq!(
-        mode.chars().nth(6),
-        Some('s'),
-        "{NEW_DIRECTORY} did not inherit setgid: {mode}"
-    );
-}
-
-fn without_the_buildpack_the_same_writes_fail() {
-    let image = control_image();
-    assert!(
-        !image.log.contains("Group Writable"),
-        "the control build ran the buildpack:\n{}",
-        image.log
-    );
-    let report = image.probe(&Probe::writes(MATCHED), &Run::default());
-    assert_outcomes(
-        &report,
-        MATCHED,
-        &Outcome::PermissionDenied,
-        "control image (without group-writable), run as the run user",
-    );
-    let output = image.run(&Run::default(), &[]);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        !output.status.success() && stderr.contains("Permission denied"),
-        "without group-writable the app started as the run user ({}):\n{stderr}",
-        output.status
-    );
-}
-
-fn openshift_random_uid_in_group_zero() {
-    let image = group_zero_image();
-    let run = Run::as_user(OPENSHIFT_UID, 0);
-    let report = image.probe(&Probe::writes(MATCHED).stat("/workspace/log/new.log"), &run);
-    assert_outcomes(
-        &report,
-        MATCHED,
-        &Outcome::Written,
-        "image built as 1001:0, run as a random uid in group 0",
-    );
-    assert_eq!(report.group_and_mode("/workspace/log/new.log").0, 0);
-    let report = image.probe(&Probe::writes(NOT_MATCHED), &run);
-    assert_outcomes(
-        &report,
-        NOT_MATCHED,
-        &Outcome::PermissionDenied,
-        "image built as 1001:0, run as a random uid in group 0, paths no pattern matches",
-    );
-    let output = image.run(&run, &[]);
-    assert!(
-        output.status.success(),
-        "the app did not start as {OPENSHIFT_UID}:0 ({}):\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-fn read_only_root_allows_only_tmp() {
-    // Group-writable paths are no help on a read-only root: only /tmp (a tmpfs) takes
-    // writes. This is the run mode in which the launch-time redirects must prove
-    // themselves; here it proves the mode itself.
-    let run = Run {
-        read_only: true,
-        ..Run::default()
-    };
-    let tmp = [
-        Write::CreateFile("/tmp/new"),
-        Write::MakeDirectory("/tmp/dir"),
-    ];
-    let report = group_writable_image().probe(&Probe::writes(&tmp), &run);
-    assert_outcomes(&report, &tmp, &Outcome::Written, "read-only root, /tmp");
-    let report = group_writable_image().probe(&Probe::writes(MATCHED), &run);
-    assert_outcomes(
-        &report,
-        MATCHED,
-        &Outcome::ReadOnlyFileSystem,
-        "read-only root, group-writable paths",
-    );
-}
-
-fn rebuild_with_cache_is_reproducible() {
-    let platform = Platform::get();
-    let build = || Build::new(app(), buildpacks(true));
-    let first = platform
-        .build("rebuild", &build())
-        .unwrap_or_else(|message| panic!("the first build failed: {message}"));
-    let first_digests = first.digests();
-    let second = platform
-        .build("rebuild", &build())
-        .unwrap_or_else(|message| panic!("the rebuild failed: {message}"));
-    assert!(
-        second
-            .log
-            .contains("Restoring metadata for \"test/layer-maker:store\""),
-        "the rebuild did not use the previous image:\n{}",
-        second.log
-    );
-    let second_digests = second.digests();
-    assert!(
-        first_digests.lines().any(|line| line.starts_with("app ")),
-        "no app layer recorded:\n{first_digests}"
-    );
-    assert_eq!(
-        first_digests, second_digests,
-        "a rebuild without changes produced different layers"
-    );
 }

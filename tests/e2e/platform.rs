@@ -158,6 +158,8 @@ pub(crate) struct Run {
     pub(crate) groups: Vec<u32>,
     /// A read-only root file system with a tmpfs on /tmp.
     pub(crate) read_only: bool,
+    /// Variables set over the image's environment (`docker run -e NAME=VALUE`).
+    pub(crate) env: Vec<(&'static str, &'static str)>,
 }
 
 impl Run {
@@ -166,6 +168,21 @@ impl Run {
             user: Some((uid, gid)),
             ..Run::default()
         }
+    }
+
+    /// As the image's user, on a read-only root with a tmpfs /tmp
+    /// (`docker run --read-only --tmpfs /tmp`, Kubernetes' `readOnlyRootFilesystem`).
+    pub(crate) fn read_only() -> Run {
+        Run {
+            read_only: true,
+            ..Run::default()
+        }
+    }
+
+    /// Also sets `name` to `value` in the container's environment.
+    pub(crate) fn env(mut self, name: &'static str, value: &'static str) -> Run {
+        self.env.push((name, value));
+        self
     }
 }
 
@@ -184,6 +201,9 @@ impl Image {
         }
         if run.read_only {
             cli.arg("--read-only");
+        }
+        for (name, value) in &run.env {
+            cli.arg("--env").arg(format!("{name}={value}"));
         }
         if !command.is_empty() {
             cli.arg("--").args(command);
