@@ -17,7 +17,7 @@ use std::path::Path;
 use support::{CnbDirs, TmpMount, mode, modes_under};
 
 fn set_mode(path: &Path, mode: u32) {
-    fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).expect("chmod");
 }
 
 #[test]
@@ -152,7 +152,7 @@ fn a_directory_with_a_hundred_thousand_entries() {
     assert_eq!(unchanged, 0);
 }
 
-/// Paths longer than PATH_MAX (4096 bytes): the walk works relative to each directory's
+/// Paths longer than `PATH_MAX` (4096 bytes): the walk works relative to each directory's
 /// descriptor, so no path it uses is ever longer than one name.
 #[test]
 fn paths_longer_than_path_max() {
@@ -246,7 +246,7 @@ fn open_directory(path: &Path) -> OwnedFd {
         OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
         Mode::empty(),
     )
-    .unwrap()
+    .expect("open directory")
 }
 
 /// In a shared /tmp another user may create `/tmp/group-writable` first, as a symlink to
