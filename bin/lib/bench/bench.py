@@ -168,6 +168,18 @@ def reset_tree(app):
     return reset
 
 
+def read_every_directory(app):
+    """Reads every directory of the tree, untimed. With `relatime`, the first read of a
+    directory whose inode changed writes its access time; `chmod -R` changes every
+    inode, even to the same mode, so without this the command after it in a second-run
+    repetition (always the same one) would pay for those writes."""
+
+    def read():
+        run.run_untimed(["find", app, "-false"], env={"PATH": PATH})
+
+    return read
+
+
 def ratio_summary(series, key, baseline):
     """The ratio of the medians, the range of the ratios paired by repetition (the two
     ran back to back in each), and the ratio of the CPU-time medians."""
@@ -232,15 +244,16 @@ def measure_walk(context, entries):
     ]
     # The second runs find the tree as the buildpack's first run left it: nothing is left
     # to change, for the buildpack or for `chmod -R g+w` (the tree has g+w everywhere).
+    read = read_every_directory(app)
     second = [
-        build("bp_whole_again", "buildpack `/node_modules/`, again", app, "whole", expect_pass(whole, 0)),
+        build("bp_whole_again", "buildpack `/node_modules/`, again", app, "whole", expect_pass(whole, 0), read),
         build("bp_whole_again_1cpu", "buildpack `/node_modules/`, again, 1 CPU", app, "whole",
-              expect_pass(whole, 0), cpus=context.one_cpu),
-        baseline("chmod_again", "`chmod -R g+w node_modules`, again", app, chmod_argv),
-        build("bp_sparse_again", "buildpack `*.log`, again", app, "sparse", expect_pass(logs, 0)),
-        baseline("find_again", "`find . -name '*.log' -exec chmod g+w {} +`, again", app, find_argv),
-        build("bp_nothing", "buildpack, patterns matching nothing", app, "nothing", expect_pass(0, 0)),
-        build("bp_pruned", "buildpack, anchored patterns matching nothing", app, "pruned", expect_pass(0, 0)),
+              expect_pass(whole, 0), read, cpus=context.one_cpu),
+        baseline("chmod_again", "`chmod -R g+w node_modules`, again", app, chmod_argv, read),
+        build("bp_sparse_again", "buildpack `*.log`, again", app, "sparse", expect_pass(logs, 0), read),
+        baseline("find_again", "`find . -name '*.log' -exec chmod g+w {} +`, again", app, find_argv, read),
+        build("bp_nothing", "buildpack, patterns matching nothing", app, "nothing", expect_pass(0, 0), read),
+        build("bp_pruned", "buildpack, anchored patterns matching nothing", app, "pruned", expect_pass(0, 0), read),
     ]
 
     def leave_as_first_run_does():
