@@ -130,8 +130,13 @@ class Context:
         for name, patterns in PATTERN_SETS.items():
             env_dir = os.path.join(self.platform(name), "env")
             os.makedirs(env_dir, exist_ok=True)
-            with open(os.path.join(env_dir, "BP_GROUP_WRITABLE_PATHS"), "w") as variable:
-                variable.write(patterns)
+            # This section measures the group-writable pass alone. The launch-time
+            # redirects would also change the app (a Node.js app gets a
+            # `node_modules/.cache` symlink), so a first run would no longer find the
+            # tree a reset leaves.
+            for variable, value in [("BP_GROUP_WRITABLE_PATHS", patterns), ("BP_GROUP_WRITABLE_REDIRECTS", "off")]:
+                with open(os.path.join(env_dir, variable), "w") as variable_file:
+                    variable_file.write(value)
 
     def platform(self, pattern_set):
         return os.path.join(self.cnb, f"platform-{pattern_set}")
@@ -549,6 +554,8 @@ def render(results):
 
 
 def main():
+    if sys.version_info < (3, 9):
+        sys.exit(f"bin/bench needs Python 3.9 or later, not {platform.python_version()}")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--buildpack", required=True, help="the packaged buildpack directory")
     parser.add_argument("--scratch", required=True, help="where trees and temporary files go")
