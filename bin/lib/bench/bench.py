@@ -177,7 +177,7 @@ def read_every_directory(app):
     """Reads every directory of the tree, untimed. With `relatime`, the first read of a
     directory whose inode changed writes its access time; `chmod -R` changes every
     inode, even to the same mode, so without this the command after it in a second-run
-    repetition (always the same one) would pay for those writes."""
+    repetition (nearly always the same one) would pay for those writes."""
 
     def read():
         run.run_untimed(["find", app, "-false"], env={"PATH": PATH})
