@@ -73,7 +73,12 @@ pub fn main(process: Process<'_>) {
             )),
         }
     }
-    let _ = stderr.write_all(launch.stderr_text().as_bytes());
+    let text = launch.stderr_text();
+    // Nothing to say is the usual case: not even an empty write (its code would cost a
+    // page fault at every start).
+    if !text.is_empty() {
+        let _ = stderr.write_all(text.as_bytes());
+    }
 }
 
 /// Writes all of `bytes` to `fd`, after checking that it is open.
