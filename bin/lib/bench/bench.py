@@ -5,7 +5,9 @@ trees. BENCHMARKS.md explains the method.
 The report is made of sections, each measuring one thing and rendering its own part:
 - `binary`: the size of the buildpack binary;
 - `walk`: the pass on each tree (time, CPU time, memory, system calls) against the
-  baselines, and the targets of issue #5.
+  baselines, and the targets of issue #5;
+- `helper`: the exec.d helper's start-to-exit time against static no-op programs and an
+  equivalent shell script, its system calls, and its size.
 """
 
 import argparse
@@ -14,12 +16,16 @@ import json
 import os
 import platform
 import re
+import shutil
 import statistics
 import subprocess
 import sys
 
 import runner as run
 import tree
+
+BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
+REPOSITORY = os.path.dirname(os.path.dirname(os.path.dirname(BENCH_DIR)))
 
 # The CNB lifecycle runs `bin/build` with this environment (Buildpack API 0.10), cleared
 # of everything else; tests/support/mod.rs does the same. The baselines get the same PATH
@@ -54,6 +60,9 @@ TARGETS = {
     "beyond_first": 2.1,
     "beyond_idempotent": 1.1,
     "peak_rss_mib_at_1m": 32,
+    "helper_vs_noop": 1.3,
+    "shell_vs_helper": 3.0,
+    "helper_kib": 600,
 }
 
 STAT_CALLS = {"stat", "lstat", "fstat", "newfstatat", "fstatat64", "statx"}
@@ -493,10 +502,199 @@ def render_binary(binary):
     ]
 
 
+# ---------------------------------------------------------------------------------------
+# The exec.d helper
+
+
+HELPER_RELATIVE = os.path.join("redirects", "exec.d", "group-writable-redirects")
+# A Rails-shaped app: path redirects with seeds (tmp/, log/) and env redirects, as many
+# as any catalog entry set gives.
+HELPER_APP = os.path.join(REPOSITORY, "tests", "fixtures", "apps", "rails-shaped")
+# Timed rounds: each runs every program once; the shell script takes most of the time.
+HELPER_ROUNDS_PER_RUN = 200
+
+
+def shell_equivalent(config_text, layer):
+    """A POSIX shell script that does the helper's work for this configuration: the same
+    directories, the same seed copies (once), the same variables on fd 3 under the same
+    conditions. Its decisions are written out rather than read from the configuration at
+    run time, which favours the shell."""
+    lines = config_text.splitlines()
+    base = lines[1].split(" ", 1)[1]
+    own = f"{base}/group-writable"
+    script = [
+        "#!/bin/sh",
+        "# The work of group-writable-redirects for one configuration, in POSIX sh.",
+        '[ "${BPL_GROUP_WRITABLE_REDIRECTS:-}" = off ] && exit 0',
+        f"mkdir -m 700 {own} 2>/dev/null || [ -d {own} ] || exit 0",
+        'home_writable=no; [ -n "${HOME:-}" ] && [ -w "$HOME" ] && home_writable=yes',
+    ]
+    for line in lines[2:]:
+        fields = line.split(" ")
+        if fields[0] == "path":
+            _, _, _, target, seed = fields
+            copy = f" && cp -a {layer}/{seed}/. {target}/" if seed != "-" else ""
+            script.append(f"mkdir -m 700 {target} 2>/dev/null{copy} || :")
+        elif fields[0] == "env":
+            _, _, variable, value, when = fields
+            condition = f'[ -z "${{{variable}:-}}" ]'
+            if when == "unless-home-writable":
+                condition += " && [ $home_writable = no ]"
+            make = "" if value == base else f"mkdir -m 700 {value} 2>/dev/null; "
+            script.append(f"if {condition}; then {make}printf '%s = \"%s\"\\n' {variable} {value} >&3; fi")
+    return "\n".join(script) + "\n"
+
+
+def build_programs(context, work):
+    """The spawn timer and the two no-op programs, built here so that every run of the
+    benchmark measures against programs built on the same machine."""
+    timer = os.path.join(work, "spawn_timer")
+    noop_c = os.path.join(work, "noop-c")
+    noop_rust = os.path.join(work, "noop-rust")
+    run.run_untimed(["gcc", "-O2", "-o", timer, os.path.join(BENCH_DIR, "spawn_timer.c")])
+    run.run_untimed(["musl-gcc", "-static", "-O2", "-s", "-o", noop_c, os.path.join(BENCH_DIR, "noop.c")])
+    # The toolchain and flags of the helper: the musl target, non-PIE (.cargo/config.toml),
+    # optimized, stripped.
+    run.run_untimed([
+        "rustc", "--edition", "2024", "--target", "x86_64-unknown-linux-musl", "-C", "opt-level=3",
+        "-C", "relocation-model=static", "-C", "strip=symbols", "-o", noop_rust,
+        os.path.join(BENCH_DIR, "noop.rs"),
+    ])
+    return timer, noop_c, noop_rust
+
+
+def install_helper(context, work):
+    """Builds the Rails-shaped app with the packaged buildpack (its tmp base in the
+    scratch directory) and returns the installed helper and its configuration."""
+    app = os.path.join(work, "app")
+    layers = os.path.join(work, "layers", "cnb-utils_group-writable")
+    platform_dir = os.path.join(work, "platform")
+    tmp_base = os.path.join(work, "tmp")
+    for directory in (app, os.path.dirname(layers), platform_dir, tmp_base):
+        shutil.rmtree(directory, ignore_errors=True)
+    shutil.copytree(HELPER_APP, app, symlinks=True)
+    os.makedirs(layers)
+    os.makedirs(os.path.join(platform_dir, "env"))
+    os.makedirs(tmp_base)
+    with open(os.path.join(platform_dir, "env", "BP_GROUP_WRITABLE_TMP"), "w") as variable:
+        variable.write(tmp_base)
+    env = dict(TARGET_ENV, PATH=PATH, CNB_BUILDPACK_DIR=context.buildpack, CNB_PLATFORM_DIR=platform_dir,
+               CNB_LAYERS_DIR=layers, CNB_BP_PLAN_PATH=context.plan)
+    argv = [os.path.join(context.buildpack, "bin", "build"), layers, platform_dir, context.plan]
+    run.run_untimed(argv, cwd=app, env=env, stdout=subprocess.DEVNULL)
+    helper = os.path.join(layers, HELPER_RELATIVE)
+    with open(os.path.join(os.path.dirname(os.path.dirname(helper)), "redirects.conf")) as config:
+        return helper, config.read(), os.path.dirname(os.path.dirname(helper))
+
+
+def helper_syscalls(helper, env):
+    """The helper's system calls in one run with nothing to seed, by name."""
+    summary = subprocess.run(
+        ["sh", "-c", 'exec 3>/dev/null; exec strace -c -o /dev/stdout "$0"', helper],
+        capture_output=True, text=True, env=env, check=True,
+    ).stdout
+    return run.parse_strace_summary(summary)
+
+
+def measure_helper(context):
+    work = os.path.join(context.scratch, "helper")
+    os.makedirs(work, exist_ok=True)
+    timer, noop_c, noop_rust = build_programs(context, work)
+    helper, config_text, layer = install_helper(context, work)
+    shell = os.path.join(work, "helper.sh")
+    with open(shell, "w") as script:
+        script.write(shell_equivalent(config_text, layer))
+    os.chmod(shell, 0o755)
+
+    # The launch environment: $HOME not writable (the run user's, in an image), so the
+    # XDG_* redirects apply too.
+    env = {"PATH": PATH, "HOME": "/nonexistent"}
+    # One untimed start each: the targets exist and are seeded, so every timed start has
+    # nothing to seed, as every start after a container's first.
+    for program in (helper, shell):
+        subprocess.run(["sh", "-c", 'exec 3>/dev/null; exec "$0"', program], env=env, check=True)
+    outputs = {}
+    for name, program in (("helper", helper), ("shell", shell)):
+        outputs[name] = subprocess.run(["sh", "-c", 'exec 3>&1 1>/dev/null; exec "$0"', program],
+                                       env=env, capture_output=True, text=True, check=True).stdout
+    if outputs["helper"] != outputs["shell"]:
+        raise run.BenchError(f"the shell script does not write what the helper writes:\n{outputs}")
+
+    programs = {"noop_c": noop_c, "noop_rust": noop_rust, "helper": helper, "shell": shell}
+    rounds = HELPER_ROUNDS_PER_RUN * context.args.runs
+    say(f"helper: {rounds} starts of each program, alternating")
+    result = subprocess.run([timer, str(rounds)] + list(programs.values()), env=env,
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        raise run.BenchError(f"the spawn timer failed: {result.stderr}")
+    samples = {}
+    for line, key in zip(result.stdout.splitlines(), programs):
+        samples[key] = [float(value) for value in line.split()[1:]]
+    stripped = os.path.join(work, "helper.stripped")
+    run.run_untimed(["strip", "-o", stripped, helper])
+    return {
+        "rounds": rounds,
+        "samples_us": samples,
+        "medians_us": {key: statistics.median(values) for key, values in samples.items()},
+        "ranges_us": {key: (min(values), max(values)) for key, values in samples.items()},
+        "syscalls": helper_syscalls(helper, env),
+        "bytes": os.path.getsize(helper),
+        "stripped_bytes": os.path.getsize(stripped),
+        "noop_bytes": {"noop_c": os.path.getsize(noop_c), "noop_rust": os.path.getsize(noop_rust)},
+        "output": outputs["helper"],
+    }
+
+
+def render_helper(helper):
+    medians = helper["medians_us"]
+    ranges = helper["ranges_us"]
+    labels = {
+        "noop_c": "static C no-op (`musl-gcc -static`)",
+        "noop_rust": "static Rust no-op (the helper's toolchain and flags)",
+        "helper": "**the helper**, nothing to seed",
+        "shell": "equivalent POSIX shell script (`/bin/sh`)",
+    }
+    lines = [
+        "### The exec.d helper",
+        "",
+        f"Start to exit, {helper['rounds']} starts of each, alternating; fd 3 on a pipe, argv[0] absolute, "
+        "as the CNB launcher starts it; a Rails-shaped app's configuration (2 path redirects with seeds, "
+        "4 env redirects), the targets already there.",
+        "",
+        "| program | median | min–max | helper ÷ program |",
+        "|---|---|---|---|",
+    ]
+    for key, label in labels.items():
+        low, high = ranges[key]
+        lines.append(f"| {label} | {medians[key]:.0f} µs | {low:.0f}–{high:.0f} µs | "
+                     f"{medians['helper'] / medians[key]:.2f} |")
+    calls = helper["syscalls"]
+    lines += [
+        "",
+        f"System calls per start: {sum(calls.values())} "
+        f"({', '.join(f'{name} {count}' for name, count in sorted(calls.items()))}).",
+        f"Size: {helper['stripped_bytes']} bytes ({helper['stripped_bytes'] / 1024:.0f} KiB) stripped; "
+        f"the no-ops: C {helper['noop_bytes']['noop_c']} bytes, Rust {helper['noop_bytes']['noop_rust']} bytes.",
+        "",
+        "| target | figure | holds |",
+        "|---|---|---|",
+        f"| helper ≤ {TARGETS['helper_vs_noop']}× a static no-op (Rust, same toolchain) | "
+        f"{medians['helper'] / medians['noop_rust']:.2f} | {verdict(medians['helper'] / medians['noop_rust'] <= TARGETS['helper_vs_noop'])} |",
+        f"| helper ≤ {TARGETS['helper_vs_noop']}× a static no-op (C) | "
+        f"{medians['helper'] / medians['noop_c']:.2f} | {verdict(medians['helper'] / medians['noop_c'] <= TARGETS['helper_vs_noop'])} |",
+        f"| shell script ≥ {TARGETS['shell_vs_helper']:.0f}× slower than the helper | "
+        f"{medians['shell'] / medians['helper']:.1f} | {verdict(medians['shell'] / medians['helper'] >= TARGETS['shell_vs_helper'])} |",
+        f"| helper ≤ {TARGETS['helper_kib']} KiB stripped | {helper['stripped_bytes'] / 1024:.0f} KiB | "
+        f"{verdict(helper['stripped_bytes'] <= TARGETS['helper_kib'] * 1024)} |",
+    ]
+    return lines
+
+
 # Every section: its name, how it measures, and how it renders what it measured.
 SECTIONS = [
     ("binary", measure_binary, render_binary),
     ("walk", measure_walks, render_walks),
+    ("helper", measure_helper, render_helper),
 ]
 
 
@@ -549,7 +747,8 @@ def render(results):
         f"{loads(info['load_average_at_end'])} at the end",
     ]
     for name, _, render_section in SECTIONS:
-        lines += [""] + render_section(results[name])
+        if name in results:
+            lines += [""] + render_section(results[name])
     return lines
 
 
@@ -561,11 +760,18 @@ def main():
     parser.add_argument("--scratch", required=True, help="where trees and temporary files go")
     parser.add_argument("--sizes", type=parse_sizes, required=True, help="tree sizes in entries, e.g. 10k,100k,1M")
     parser.add_argument("--runs", type=int, required=True, help="timed runs of each command")
+    parser.add_argument("--sections", default=",".join(name for name, _, _ in SECTIONS),
+                        help="the sections to run, comma-separated (default: all)")
     parser.add_argument("--output", required=True,
                         help="the Markdown report; the raw figures go beside it, with the extension .json")
     args = parser.parse_args()
     if args.runs < 1:
         parser.error("--runs must be at least 1")
+    known = [name for name, _, _ in SECTIONS]
+    args.sections = [name.strip() for name in args.sections.split(",") if name.strip()]
+    unknown = [name for name in args.sections if name not in known]
+    if unknown or not args.sections:
+        parser.error(f"--sections: unknown {', '.join(unknown) or '(none given)'}; choose from {', '.join(known)}")
 
     context = Context(args)
     os.makedirs(context.scratch, exist_ok=True)
@@ -577,7 +783,8 @@ def main():
     }
     try:
         for name, measure, _ in SECTIONS:
-            results[name] = measure(context)
+            if name in args.sections:
+                results[name] = measure(context)
     except run.BenchError as error:
         say(f"error: {error}")
         sys.exit(1)
