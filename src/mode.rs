@@ -93,7 +93,10 @@ mod tests {
     fn nothing_changes_when_the_bits_are_there() {
         assert_eq!(group_writable_mode(EntryKind::File, 0o664, true), None);
         assert_eq!(group_writable_mode(EntryKind::File, 0o220, true), None);
-        assert_eq!(group_writable_mode(EntryKind::File, 0o620, true), Some(0o660));
+        assert_eq!(
+            group_writable_mode(EntryKind::File, 0o620, true),
+            Some(0o660)
+        );
         assert_eq!(
             group_writable_mode(EntryKind::Directory, 0o2775, true),
             None

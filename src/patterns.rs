@@ -474,8 +474,8 @@ mod tests {
 
     #[test]
     fn layers_patterns_address_the_layers_root() {
-        let list = parse("/layers/paketo-buildpacks_npm-install/**/.cache/\n!/layers/x/keep\n")
-            .unwrap();
+        let list =
+            parse("/layers/paketo-buildpacks_npm-install/**/.cache/\n!/layers/x/keep\n").unwrap();
         assert_eq!(list.patterns[0].root, Root::Layers);
         assert_eq!(
             ignore_lines(&list.patterns[0]),
@@ -507,7 +507,11 @@ mod tests {
     #[test]
     fn parent_components_are_refused() {
         for text in ["../x", "a/../b", "/layers/x/../../etc", "!..", "a/\\.\\./b"] {
-            assert_eq!(error_kinds(text), [PatternErrorKind::ParentComponent], "{text}");
+            assert_eq!(
+                error_kinds(text),
+                [PatternErrorKind::ParentComponent],
+                "{text}"
+            );
         }
         // Not a component: a name that merely starts with dots.
         assert!(parse("..hidden\na/...b\n").is_ok());
@@ -534,9 +538,18 @@ mod tests {
 
     #[test]
     fn whole_roots_are_refused() {
-        assert_eq!(error_kinds("/layers/"), [PatternErrorKind::WholeRoot(Root::Layers)]);
-        assert_eq!(error_kinds("/workspace/"), [PatternErrorKind::WholeRoot(Root::App)]);
-        assert_eq!(error_kinds("/workspace"), [PatternErrorKind::WholeRoot(Root::App)]);
+        assert_eq!(
+            error_kinds("/layers/"),
+            [PatternErrorKind::WholeRoot(Root::Layers)]
+        );
+        assert_eq!(
+            error_kinds("/workspace/"),
+            [PatternErrorKind::WholeRoot(Root::App)]
+        );
+        assert_eq!(
+            error_kinds("/workspace"),
+            [PatternErrorKind::WholeRoot(Root::App)]
+        );
         assert!(parse("/layers/**\n").is_ok());
     }
 
@@ -586,7 +599,10 @@ mod tests {
         .unwrap();
         let texts: Vec<&str> = list.patterns.iter().map(|p| p.text.as_str()).collect();
         assert_eq!(texts, ["log/", "tmp/pids/", "*.sqlite3"]);
-        assert_eq!(list.patterns[1].location.to_string(), "BP_GROUP_WRITABLE_PATHS:2");
+        assert_eq!(
+            list.patterns[1].location.to_string(),
+            "BP_GROUP_WRITABLE_PATHS:2"
+        );
     }
 
     #[test]
@@ -604,12 +620,19 @@ mod tests {
         assert!(read_pattern_file(app.path(), &path).unwrap().is_none());
 
         fs::write(&path, "log/\n").unwrap();
-        assert_eq!(read_pattern_file(app.path(), &path).unwrap().unwrap(), "log/\n");
+        assert_eq!(
+            read_pattern_file(app.path(), &path).unwrap().unwrap(),
+            "log/\n"
+        );
 
         fs::write(&path, b"log/\n\xff\n").unwrap();
         assert!(matches!(
             read_pattern_file(app.path(), &path),
-            Err(PatternFileError::NotUtf8 { line: 2, byte: 5, .. })
+            Err(PatternFileError::NotUtf8 {
+                line: 2,
+                byte: 5,
+                ..
+            })
         ));
 
         fs::write(&path, b"log/\nx\0y\n").unwrap();
@@ -621,7 +644,10 @@ mod tests {
         fs::write(&path, vec![b'#'; 1024 * 1024 + 1]).unwrap();
         assert!(matches!(
             read_pattern_file(app.path(), &path),
-            Err(PatternFileError::TooLarge { size: 1_048_577, .. })
+            Err(PatternFileError::TooLarge {
+                size: 1_048_577,
+                ..
+            })
         ));
         fs::write(&path, vec![b'#'; 1024 * 1024]).unwrap();
         assert!(read_pattern_file(app.path(), &path).is_ok());
@@ -630,7 +656,10 @@ mod tests {
         fs::create_dir(&path).unwrap();
         assert!(matches!(
             read_pattern_file(app.path(), &path),
-            Err(PatternFileError::NotAFile { kind: "a directory", .. })
+            Err(PatternFileError::NotAFile {
+                kind: "a directory",
+                ..
+            })
         ));
         fs::remove_dir(&path).unwrap();
 
@@ -645,7 +674,10 @@ mod tests {
 
         fs::write(app.path().join("real"), "tmp/\n").unwrap();
         std::os::unix::fs::symlink("real", &path).unwrap();
-        assert_eq!(read_pattern_file(app.path(), &path).unwrap().unwrap(), "tmp/\n");
+        assert_eq!(
+            read_pattern_file(app.path(), &path).unwrap().unwrap(),
+            "tmp/\n"
+        );
         fs::remove_file(&path).unwrap();
 
         rustix::fs::mknodat(
@@ -658,7 +690,10 @@ mod tests {
         .unwrap();
         assert!(matches!(
             read_pattern_file(app.path(), &path),
-            Err(PatternFileError::NotAFile { kind: "a named pipe", .. })
+            Err(PatternFileError::NotAFile {
+                kind: "a named pipe",
+                ..
+            })
         ));
     }
 }
