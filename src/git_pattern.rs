@@ -750,7 +750,7 @@ mod tests {
     /// Whether the pattern line, through `ignore`, matches the path.
     fn matches(raw: &str, path: &str, is_dir: bool) -> bool {
         let git = pattern(raw);
-        let matcher = RootMatcher::new([(0, &git)]);
+        let matcher = RootMatcher::new([(0, &git)]).expect("one small pattern");
         matcher.decide(Path::new(path), is_dir) == Decision::Matched(0)
     }
 
@@ -1225,7 +1225,7 @@ mod tests {
             path_pattern: false,
             tokens: vec![lit('x'), Token::Class(class), lit('y')],
         };
-        let matcher = RootMatcher::new([(0, &git)]);
+        let matcher = RootMatcher::new([(0, &git)]).map_err(|error| error.to_string())?;
         for byte in 1u8..128 {
             if byte == b'/' {
                 continue;

@@ -4,7 +4,7 @@
 //! the app directory and, when a pattern addresses it, the layers root, and gathers what
 //! each pattern matched, the warnings, and the problems that fail the build.
 
-use crate::matcher::RootMatcher;
+use crate::matcher::{RootMatcher, TooComplex};
 use crate::mode::EntryKind;
 use crate::patterns::{
     self, Pattern, PatternError, PatternFileError, PatternList, Root, RootContext,
@@ -86,6 +86,11 @@ pub enum PassError {
     RootUnreadable {
         path: PathBuf,
         error: rustix::io::Errno,
+    },
+    /// The patterns of one root are too many or too complex to compile.
+    TooComplex {
+        root: Root,
+        error: TooComplex,
     },
     /// Matched paths the build user could not change.
     Problems {
@@ -182,7 +187,8 @@ fn walk_roots(
                 .enumerate()
                 .filter(|(_, pattern)| pattern.root == root)
                 .map(|(index, pattern)| (index, &pattern.git)),
-        );
+        )
+        .map_err(|error| PassError::TooComplex { root, error })?;
         if matcher.is_empty() {
             continue;
         }
@@ -353,6 +359,12 @@ impl fmt::Display for PassError {
             }
             PassError::RootUnreadable { path, error } => {
                 write!(f, "Could not open {}: {error}.", path.display())
+            }
+            PassError::TooComplex { root, error } => {
+                write!(
+                    f,
+                    "The patterns for the {root} directory cannot be used: {error}."
+                )
             }
             PassError::Problems { problems, .. } => write!(
                 f,
