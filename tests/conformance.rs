@@ -126,7 +126,10 @@ const STANDARD_CASES: &[(&str, &str)] = &[
     ("a middle slash anchors", "src/a.txt\ndeep/x\n"),
     ("an anchored directory", "/src/deep/\n"),
     ("a basename at any depth", "a.txt\n"),
-    ("a double slash never matches", "//a.txt\nsrc//main.rs\n"),
+    (
+        "a double slash never matches",
+        "//a.txt\nsrc//main.rs\n/src/**//a.txt\n",
+    ),
     // Directory-only.
     (
         "trailing slash: only directories",
@@ -326,6 +329,23 @@ fn special_cases() -> Vec<(&'static str, Tree, &'static str)> {
                 .link("cache", LinkTarget::Inside("real/cache".into()))
                 .link("other/cache", LinkTarget::OutsideDir),
             "cache/\n**/cache\n",
+        ),
+        (
+            // Names are bytes: `?` and negated classes match one byte of a Latin-1
+            // name, a UTF-8 literal matches none of it.
+            "names that are not UTF-8",
+            Tree::new()
+                .file_bytes(b"caf\xe9")
+                .file_bytes(b"\xff")
+                .file_bytes(b"d\xe9j\xe0/x")
+                .file("caf\u{e9}")
+                .file("cafe"),
+            "caf?\n/?\nd[!a]j?/\n!cafe\n",
+        ),
+        (
+            "a UTF-8 literal does not match a Latin-1 name",
+            Tree::new().file_bytes(b"caf\xe9").file("caf\u{e9}"),
+            "caf\u{e9}\n",
         ),
         (
             "symlinks inside a matched directory are left alone",

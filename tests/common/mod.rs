@@ -15,9 +15,12 @@ use group_writable::permissions::{self, PassInput};
 use group_writable::settings::Settings;
 use group_writable::walk::BuildUser;
 use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::OsStr;
+use std::fmt;
 use std::fmt::Write as _;
 use std::fs;
 use std::io::Write as _;
+use std::os::unix::ffi::OsStrExt as _;
 use std::os::unix::fs::{PermissionsExt as _, symlink};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -31,7 +34,7 @@ pub(crate) const PATTERN_FILE: &str = ".group-writable";
 #[derive(Clone, Debug)]
 pub(crate) enum LinkTarget {
     /// Another entry of the tree, by its relative path (absolute link to it).
-    Inside(String),
+    Inside(Vec<u8>),
     /// A regular file outside the app directory.
     OutsideFile,
     /// A directory outside the app directory (with a file in it).
@@ -47,10 +50,23 @@ pub(crate) enum Node {
     Symlink(LinkTarget),
 }
 
-/// A tree to build: relative `/`-separated paths. Missing parents become directories.
-#[derive(Clone, Debug, Default)]
+/// A tree to build: relative `/`-separated paths (bytes: names need not be UTF-8).
+/// Missing parents become directories.
+#[derive(Clone, Default)]
 pub(crate) struct Tree {
-    pub(crate) entries: Vec<(String, Node)>,
+    pub(crate) entries: Vec<(Vec<u8>, Node)>,
+}
+
+impl fmt::Debug for Tree {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(
+                self.entries
+                    .iter()
+                    .map(|(path, node)| format!("{}: {node:?}", show(path))),
+            )
+            .finish()
+    }
 }
 
 impl Tree {
@@ -60,20 +76,26 @@ impl Tree {
     }
 
     #[must_use]
-    pub(crate) fn file(mut self, path: &str) -> Tree {
-        self.entries.push((path.to_owned(), Node::File));
+    pub(crate) fn file(self, path: &str) -> Tree {
+        self.file_bytes(path.as_bytes())
+    }
+
+    /// A file whose path is any bytes (a Latin-1 name, say).
+    #[must_use]
+    pub(crate) fn file_bytes(mut self, path: &[u8]) -> Tree {
+        self.entries.push((path.to_vec(), Node::File));
         self
     }
 
     #[must_use]
     pub(crate) fn dir(mut self, path: &str) -> Tree {
-        self.entries.push((path.to_owned(), Node::Dir));
+        self.entries.push((path.into(), Node::Dir));
         self
     }
 
     #[must_use]
     pub(crate) fn link(mut self, path: &str, target: LinkTarget) -> Tree {
-        self.entries.push((path.to_owned(), Node::Symlink(target)));
+        self.entries.push((path.into(), Node::Symlink(target)));
         self
     }
 
@@ -90,9 +112,9 @@ pub(crate) struct Comparison {
     /// Every path of the tree, given to git.
     pub(crate) paths: usize,
     /// Paths git excludes, symlinks left out.
-    pub(crate) git_excluded: BTreeSet<String>,
+    pub(crate) git_excluded: BTreeSet<Vec<u8>>,
     /// Paths whose mode the pass changed.
-    pub(crate) changed: BTreeSet<String>,
+    pub(crate) changed: BTreeSet<Vec<u8>>,
     /// Per pattern line: how many non-symlink paths git attributes to it.
     pub(crate) git_lines: BTreeMap<usize, u64>,
     /// Per pattern line: how many entries the pass counted for it.
@@ -106,8 +128,16 @@ impl Comparison {
     #[must_use]
     pub(crate) fn disagreement(&self) -> Option<String> {
         let mut out = String::new();
-        let only_git: Vec<_> = self.git_excluded.difference(&self.changed).collect();
-        let only_pass: Vec<_> = self.changed.difference(&self.git_excluded).collect();
+        let only_git: Vec<_> = self
+            .git_excluded
+            .difference(&self.changed)
+            .map(|p| show(p))
+            .collect();
+        let only_pass: Vec<_> = self
+            .changed
+            .difference(&self.git_excluded)
+            .map(|p| show(p))
+            .collect();
         if !only_git.is_empty() {
             let _ = writeln!(out, "  excluded by git but not changed: {only_git:?}");
         }
@@ -125,6 +155,15 @@ impl Comparison {
             let _ = writeln!(out, "  {violation}");
         }
         (!out.is_empty()).then_some(out)
+    }
+}
+
+/// A path for messages: quoted text, or escaped bytes when it is not UTF-8.
+#[must_use]
+pub(crate) fn show(path: &[u8]) -> String {
+    match std::str::from_utf8(path) {
+        Ok(text) => format!("{text:?}"),
+        Err(_) => format!("b\"{}\"", path.escape_ascii()),
     }
 }
 
@@ -174,8 +213,8 @@ impl GitOracle {
         &self,
         work_tree: &Path,
         patterns: &str,
-        paths: &[String],
-    ) -> BTreeMap<String, usize> {
+        paths: &[Vec<u8>],
+    ) -> BTreeMap<Vec<u8>, usize> {
         fs::write(self.git_dir().join("info/exclude"), patterns).expect("write info/exclude");
         let mut child = git_command(self.scratch.path())
             .arg("--git-dir")
@@ -193,7 +232,7 @@ impl GitOracle {
         for path in paths {
             // `./` keeps a leading `:` from being read as pathspec magic.
             input.extend_from_slice(b"./");
-            input.extend_from_slice(path.as_bytes());
+            input.extend_from_slice(path);
             input.push(0);
         }
         let mut stdin = child.stdin.take().expect("stdin");
@@ -222,8 +261,7 @@ impl GitOracle {
                 .expect("line number")
                 .parse()
                 .expect("line number");
-            let path = String::from_utf8(path.to_vec()).expect("paths are UTF-8");
-            let path = path.strip_prefix("./").expect("./ prefix").to_owned();
+            let path = path.strip_prefix(b"./").expect("./ prefix").to_vec();
             excluded.insert(path, line);
         }
         excluded
@@ -277,8 +315,8 @@ pub(crate) fn compare(oracle: &GitOracle, tree: &Tree, patterns: &str) -> Compar
 
     let before = modes(&app);
     let outside_before = modes(&outside);
-    let paths: Vec<String> = before.keys().cloned().collect();
-    let symlinks: BTreeSet<String> = before
+    let paths: Vec<Vec<u8>> = before.keys().cloned().collect();
+    let symlinks: BTreeSet<Vec<u8>> = before
         .iter()
         .filter(|(_, mode)| **mode & 0o170_000 == 0o120_000)
         .map(|(path, _)| path.clone())
@@ -328,10 +366,14 @@ pub(crate) fn compare(oracle: &GitOracle, tree: &Tree, patterns: &str) -> Compar
             0o100_664
         };
         if symlinks.contains(path) {
-            violations.push(format!("symlink {path} changed from {old:o} to {new:o}"));
+            violations.push(format!(
+                "symlink {} changed from {old:o} to {new:o}",
+                show(path)
+            ));
         } else if new != expected {
             violations.push(format!(
-                "{path} changed from {old:o} to {new:o}, not {expected:o}"
+                "{} changed from {old:o} to {new:o}, not {expected:o}",
+                show(path)
             ));
         }
     }
@@ -355,16 +397,17 @@ fn build(tree: &Tree, app: &Path, outside: &Path, patterns: &str) {
     fs::create_dir(app).expect("app directory");
     fs::write(app.join(PATTERN_FILE), patterns).expect("pattern file");
     for (path, node) in &tree.entries {
-        let full = app.join(path);
+        let shown = show(path);
+        let full = app.join(OsStr::from_bytes(path));
         if let Some(parent) = full.parent() {
-            fs::create_dir_all(parent).unwrap_or_else(|e| panic!("parent of {path:?}: {e}"));
+            fs::create_dir_all(parent).unwrap_or_else(|e| panic!("parent of {shown}: {e}"));
         }
         let created = match node {
             Node::File => fs::write(&full, path),
             Node::Dir => fs::create_dir_all(&full),
             Node::Symlink(target) => symlink(
                 match target {
-                    LinkTarget::Inside(to) => app.join(to),
+                    LinkTarget::Inside(to) => app.join(OsStr::from_bytes(to)),
                     LinkTarget::OutsideFile => outside.join("file"),
                     LinkTarget::OutsideDir => outside.join("dir"),
                     LinkTarget::Dangling => outside.join("nothing"),
@@ -372,7 +415,7 @@ fn build(tree: &Tree, app: &Path, outside: &Path, patterns: &str) {
                 &full,
             ),
         };
-        created.unwrap_or_else(|e| panic!("create {path:?} as {node:?}: {e}"));
+        created.unwrap_or_else(|e| panic!("create {shown} as {node:?}: {e}"));
     }
     set_modes(outside);
     set_modes(app);
@@ -394,16 +437,15 @@ fn set_modes(root: &Path) {
 }
 
 /// The `lstat` mode of every entry below `root`, by relative path.
-fn modes(root: &Path) -> BTreeMap<String, u32> {
-    fn visit(root: &Path, prefix: &str, out: &mut BTreeMap<String, u32>) {
+fn modes(root: &Path) -> BTreeMap<Vec<u8>, u32> {
+    fn visit(root: &Path, prefix: &[u8], out: &mut BTreeMap<Vec<u8>, u32>) {
         for entry in fs::read_dir(root).expect("read_dir") {
             let entry = entry.expect("entry");
-            let name = entry.file_name().into_string().expect("UTF-8 name");
-            let path = if prefix.is_empty() {
-                name
-            } else {
-                format!("{prefix}/{name}")
-            };
+            let mut path = prefix.to_vec();
+            if !path.is_empty() {
+                path.push(b'/');
+            }
+            path.extend_from_slice(entry.file_name().as_bytes());
             let metadata = entry.path().symlink_metadata().expect("lstat");
             out.insert(path.clone(), metadata.permissions().mode());
             if metadata.is_dir() {
@@ -412,7 +454,7 @@ fn modes(root: &Path) -> BTreeMap<String, u32> {
         }
     }
     let mut out = BTreeMap::new();
-    visit(root, "", &mut out);
+    visit(root, b"", &mut out);
     out
 }
 
@@ -444,6 +486,10 @@ pub(crate) fn proptest_config(
         rng_seed: proptest::test_runner::RngSeed::Fixed(seed),
         // Failures are kept as fixed cases in tests/conformance.rs instead of files.
         failure_persistence: None,
+        // Shrinking through `prop_flat_map` can go on for hours; a partly shrunk case
+        // reported in a minute is worth more.
+        max_shrink_iters: 4096,
+        max_shrink_time: 60_000,
         ..proptest::test_runner::Config::default()
     }
 }
