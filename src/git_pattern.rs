@@ -106,6 +106,7 @@ pub enum NeverMatches {
     EmptyBracket,
     TrailingBackslash,
     LeadingEscapedSlash,
+    EmptyComponent,
 }
 
 impl NeverMatches {
@@ -121,6 +122,9 @@ impl NeverMatches {
                 "its bracket expression has no member a path can hold (git never matches `/` with `[...]`)"
             }
             Self::TrailingBackslash => "it ends with a backslash that escapes nothing",
+            Self::EmptyComponent => {
+                "it has an empty path component (`//`, or `//` at the end, one `/` of which marks a directory), and no path has one"
+            }
             Self::LeadingEscapedSlash => {
                 "it starts with `\\/`, a literal slash that no path inside the directory starts with (write `/` to anchor a pattern)"
             }
@@ -154,6 +158,9 @@ impl Line {
             return Ok(Line::NeverMatches(NeverMatches::Empty));
         }
         match tokenize(body)? {
+            Ok(tokens) if has_empty_component(&tokens) => {
+                Ok(Line::NeverMatches(NeverMatches::EmptyComponent))
+            }
             Ok(tokens) => Ok(Line::Pattern(GitPattern {
                 negated,
                 dir_only,
@@ -164,6 +171,22 @@ impl Line {
             Err(never) => Ok(Line::NeverMatches(never)),
         }
     }
+}
+
+/// Whether the body, less its leading `/`, has a component with nothing in it: it
+/// starts or ends with a separator, or has two in a row. git then wants a `/` where a
+/// path has none (`a//b`), or a path ending in `/` (`**//`, dir-only `**/`), and never
+/// matches; `globset` would read `**/` alone as `**`, matching everything.
+fn has_empty_component(tokens: &[Token]) -> bool {
+    let body = match tokens.split_first() {
+        Some((first, rest)) if first.is_slash() => rest,
+        _ => tokens,
+    };
+    body.first().is_some_and(Token::is_slash)
+        || body.last().is_some_and(Token::is_slash)
+        || body
+            .windows(2)
+            .any(|pair| pair[0].is_slash() && pair[1].is_slash())
 }
 
 /// git's `trim_trailing_spaces`: drop the trailing run of unescaped spaces (only spaces:
@@ -851,10 +874,9 @@ mod tests {
         assert!(double.negated);
         assert_eq!(double.tokens, [lit('!'), lit('a')]);
         assert_eq!(double.ignore_lines(), ["!\\!a"]);
-        // Only one trailing `/` makes it dir-only; the one before stays a separator.
-        let slashes = pattern("a//");
-        assert!(slashes.dir_only && slashes.is_path_pattern());
-        assert_eq!(slashes.tokens, [lit('a'), SLASH_TOKEN]);
+        // Only one trailing `/` makes it dir-only; the one before would have to match a
+        // `/` at the end of a path.
+        assert_eq!(never("a//"), NeverMatches::EmptyComponent);
     }
 
     #[test]
@@ -862,6 +884,18 @@ mod tests {
         for raw in ["!", "/", "!/", "! ", "/  "] {
             assert_eq!(never(raw), NeverMatches::Empty, "{raw:?}");
         }
+    }
+
+    #[test]
+    fn empty_components_never_match() {
+        for raw in [
+            "//a", "a//b", "a//", "**//", "*//", "a\\//", "a/\\/b", "/a/**//",
+        ] {
+            assert_eq!(never(raw), NeverMatches::EmptyComponent, "{raw:?}");
+        }
+        // One leading `/` anchors, one trailing `/` marks a directory: no empty component.
+        assert_eq!(lines("/a/"), ["/a/"]);
+        assert_eq!(lines("/**/"), ["/**/"]);
     }
 
     #[test]
@@ -916,9 +950,8 @@ mod tests {
         assert!(matches("a\\/b", "a/b", false));
         assert_eq!(never("\\/a"), NeverMatches::LeadingEscapedSlash);
         assert_eq!(never("!\\/a/"), NeverMatches::LeadingEscapedSlash);
-        // After an unescaped leading `/` it is an empty component, as in git.
-        assert_eq!(lines("/\\/a"), ["//a"]);
-        assert!(!matches("/\\/a", "a", false));
+        // After an unescaped leading `/` it makes an empty component.
+        assert_eq!(never("/\\/a"), NeverMatches::EmptyComponent);
     }
 
     #[test]
