@@ -543,13 +543,29 @@ impl GitPattern {
             return vec![self.render(body)];
         }
         let prefix = &body[..prefix_len];
-        let after_star = &body[prefix_len + 1..];
         // git lets a leading `**/` match nothing, but not `**\/`: there the `**` must be
-        // followed by a `/` of the path.
-        let (may_match_nothing, rest) = match after_star.split_first() {
-            Some((Token::Slash { escaped }, rest)) => (!escaped, rest),
-            _ => (true, after_star),
-        };
+        // followed by a `/` of the path. More `**/` (or a final `**`) right after it are
+        // leading too, and add nothing: `b**/**/a` matches `ba` like `b**/a`.
+        let mut may_match_nothing = true;
+        // The widened star, then any `**` runs (not single stars) right after it.
+        let mut rest = &body[prefix_len..];
+        let mut first = true;
+        loop {
+            rest = match rest {
+                [Token::Star { .. }, Token::Slash { escaped }, tail @ ..] if first => {
+                    may_match_nothing &= !escaped;
+                    tail
+                }
+                [Token::DoubleStar, Token::Slash { escaped }, tail @ ..] => {
+                    may_match_nothing &= !escaped;
+                    tail
+                }
+                [Token::Star { .. }] if first => &[],
+                [Token::DoubleStar] => &[],
+                _ => break,
+            };
+            first = false;
+        }
         let star = Token::Star {
             widens_after_prefix: false,
         };
@@ -1202,8 +1218,19 @@ mod tests {
         assert_eq!(lines("/b**"), ["/b*", "/b*/**"]);
         assert!(matches("/b**", "bx/y", false));
         assert_eq!(lines("x/b**/a/"), ["/x/ba/", "/x/b*/**/a/"]);
+        // More `**/` right after are leading too (git matches the rest as a whole
+        // pattern), and add nothing; a single `*/` still needs one component.
+        assert_eq!(lines("b**/**/a"), ["/ba", "/b*/**/a"]);
+        assert_eq!(lines("b**/***/**/a"), ["/ba", "/b*/**/a"]);
+        assert!(matches("b**/**/a", "ba", false));
+        assert_eq!(lines("b**/**"), ["/b*", "/b*/**"]);
+        assert_eq!(lines("b**/*/a"), ["/b*/a", "/b*/**/*/a"]);
+        assert!(!matches("b**/*/a", "ba", false));
         // Before `\/` the `**` cannot match nothing.
         assert_eq!(lines("b**\\/a"), ["/b*/**/a"]);
+        assert_eq!(lines("b**/**\\/a"), ["/b*/**/a"]);
+        assert!(matches("b**/**\\/a", "b/a", false));
+        assert!(!matches("b**/**\\/a", "ba", false));
         assert!(!matches("b**\\/a", "ba", false));
         assert!(matches("b**\\/a", "b/a", false));
     }

@@ -310,6 +310,14 @@ const REGRESSIONS: &[(&str, &str)] = &[
     // `**` and matched everything (found by tests/differential.rs, seed 2).
     ("**// never matches", "**//\n"),
     ("*// and a// never match", "*//\nsrc//\n"),
+    // git matches the rest after the literal prefix as a whole pattern, so every `**/`
+    // right after the prefix is leading and may match nothing: `b**/**/a` matches `ba`.
+    // Only the first was widened (found by tests/differential.rs, seed 2).
+    ("** runs after a literal prefix", "b**/**/a\n"),
+    (
+        "** runs after a literal prefix, negated",
+        "*\n!!**/**/bang\n",
+    ),
 ];
 
 /// Cases that need their own tree.
