@@ -495,7 +495,10 @@ fn without_refused_lines(text: &str) -> (String, usize) {
 
 #[derive(Default)]
 struct Tally {
+    /// Cases run until the first disagreement.
     cases: u64,
+    /// Cases run after it, while shrinking.
+    shrinking: u64,
     failures: u64,
     lines: u64,
     refused: u64,
@@ -514,19 +517,25 @@ fn the_pass_agrees_with_git_on_generated_trees_and_patterns() {
     let result = runner.run(&case(), |(tree, text)| {
         let (text, refused) = without_refused_lines(&text);
         let comparison = common::compare(&oracle, &tree, &text);
-        {
-            let mut tally = tally.borrow_mut();
+        let disagreement = comparison.disagreement();
+        let mut tally = tally.borrow_mut();
+        if tally.failures > 0 {
+            tally.shrinking += 1;
+        } else {
             tally.cases += 1;
             tally.lines += text.split('\n').count() as u64;
             tally.refused += refused as u64;
             tally.paths += comparison.paths as u64;
             tally.with_exclusions += u64::from(!comparison.git_excluded.is_empty());
             // Long searches say how far they are, and that shrinking (which can take
-            // minutes) has begun.
-            if tally.failures == 0 && tally.cases % 2000 == 0 {
+            // a minute) has begun.
+            if tally.cases % 2000 == 0 {
                 eprintln!("differential: {} cases so far", tally.cases);
             }
-            if comparison.disagreement().is_some() {
+        }
+        match disagreement {
+            None => Ok(()),
+            Some(disagreement) => {
                 tally.failures += 1;
                 if tally.failures == 1 {
                     eprintln!(
@@ -534,17 +543,19 @@ fn the_pass_agrees_with_git_on_generated_trees_and_patterns() {
                         tally.cases
                     );
                 }
+                Err(TestCaseError::fail(describe(&tree, &text, &disagreement)))
             }
-        }
-        match comparison.disagreement() {
-            None => Ok(()),
-            Some(disagreement) => Err(TestCaseError::fail(describe(&tree, &text, &disagreement))),
         }
     });
     let tally = tally.into_inner();
     println!(
-        "differential: {} cases run ({cases} asked, seed {seed}), {} pattern lines ({} refused by the pass and left out), {} paths compared with {git_version}; git excluded something in {} cases",
-        tally.cases, tally.lines, tally.refused, tally.paths, tally.with_exclusions
+        "differential: {} cases run ({cases} asked, seed {seed}; {} more while shrinking), {} pattern lines ({} refused by the pass and left out), {} paths compared with {git_version}; git excluded something in {} cases",
+        tally.cases,
+        tally.shrinking,
+        tally.lines,
+        tally.refused,
+        tally.paths,
+        tally.with_exclusions
     );
     if let Err(error) = result {
         panic!("the pass disagrees with git (seed {seed}):\n{error}");
