@@ -25,7 +25,7 @@ pub struct RootMatcher {
 /// of the automaton it builds (at 10 MiB), which some thousands of wildcard patterns, or
 /// one pattern of hundreds of thousands of characters, exceed within the 1 MiB file limit.
 #[derive(Debug, thiserror::Error)]
-#[error("{patterns} patterns are too many or too complex to be matched together ({detail})")]
+#[error("too many or too complex patterns to match ({patterns} in all; {detail})")]
 pub struct TooComplex {
     pub patterns: usize,
     pub detail: String,
@@ -186,7 +186,7 @@ mod tests {
         assert!(
             error
                 .to_string()
-                .starts_with("1 patterns are too many or too complex")
+                .starts_with("too many or too complex patterns to match (1 in all; ")
         );
     }
 
