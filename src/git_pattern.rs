@@ -158,30 +158,28 @@ impl Line {
             return Ok(Line::NeverMatches(NeverMatches::Empty));
         }
         match tokenize(body)? {
-            Ok(tokens) if has_empty_component(&tokens) => {
-                Ok(Line::NeverMatches(NeverMatches::EmptyComponent))
+            Ok(tokens) => {
+                let pattern = GitPattern {
+                    negated,
+                    dir_only,
+                    // git's test for a basename pattern looks for a `/` in the raw text.
+                    path_pattern: body.contains('/'),
+                    tokens,
+                };
+                Ok(if pattern.has_empty_component() {
+                    Line::NeverMatches(NeverMatches::EmptyComponent)
+                } else {
+                    Line::Pattern(pattern)
+                })
             }
-            Ok(tokens) => Ok(Line::Pattern(GitPattern {
-                negated,
-                dir_only,
-                // git's test for a basename pattern looks for a `/` in the raw text.
-                path_pattern: body.contains('/'),
-                tokens,
-            })),
             Err(never) => Ok(Line::NeverMatches(never)),
         }
     }
 }
 
-/// Whether the body, less its leading `/`, has a component with nothing in it: it
-/// starts or ends with a separator, or has two in a row. git then wants a `/` where a
-/// path has none (`a//b`), or a path ending in `/` (`**//`, dir-only `**/`), and never
-/// matches; `globset` would read `**/` alone as `**`, matching everything.
-fn has_empty_component(tokens: &[Token]) -> bool {
-    let body = match tokens.split_first() {
-        Some((first, rest)) if first.is_slash() => rest,
-        _ => tokens,
-    };
+/// Whether a body (without its leading `/`) has a component with nothing in it: it
+/// starts or ends with a separator, or has two in a row.
+fn has_empty_component(body: &[Token]) -> bool {
     body.first().is_some_and(Token::is_slash)
         || body.last().is_some_and(Token::is_slash)
         || body
@@ -428,6 +426,20 @@ impl Token {
 /// An unescaped `/`, as the rewrites below insert it.
 const SLASH: Token = Token::Slash { escaped: false };
 
+/// A path pattern whose `**` right after git's literal prefix acts as a leading `**/`.
+struct Widened<'t> {
+    /// The literal prefix `L`, ending inside a component.
+    prefix: &'t [Token],
+    /// What follows the leading `**` runs and their separators.
+    rest: &'t [Token],
+    /// Every run was followed by an unescaped `/` (or the end), so together they may
+    /// match nothing. `**\/` must be followed by a `/` of the path.
+    may_match_nothing: bool,
+    /// The last run ends the pattern (`L**`, not `L**/`): it matches any text, within
+    /// the last component of `L` too.
+    open_end: bool,
+}
+
 impl GitPattern {
     /// Whether git matches this pattern against the whole path (it holds a `/`) rather
     /// than against the last path component.
@@ -521,72 +533,118 @@ impl GitPattern {
             .count()
     }
 
-    /// The pattern in the dialect of `ignore::gitignore::GitignoreBuilder::add_line`, as
-    /// one line or, where git's literal-prefix rule widens a `**`, two lines whose union
-    /// git matches.
-    #[must_use]
-    pub fn ignore_lines(&self) -> Vec<String> {
+    /// Where git's literal-prefix rule widens a `**`, how (see [`Widened`]).
+    ///
+    /// git's `match_pathname` compares the literal prefix, then matches the rest with
+    /// wildmatch, where a star run at the very start counts as leading: after a prefix
+    /// that ends inside a component, `**` followed by `/` or the end acts like a leading
+    /// `**/`, so `b**/a` matches `ba`, `b/a` and `bx/y/a`.
+    fn widened(&self) -> Option<Widened<'_>> {
         let body = self.body();
         let prefix_len = self.literal_prefix_len();
-        // git's match_pathname compares the literal prefix, then matches the rest with
-        // wildmatch, where a star run at the very start counts as leading: after a prefix
-        // that ends inside a component, `**` followed by `/` or the end acts like a
-        // leading `**/`, so `b**/a` matches `ba`, `b/a` and `bx/y/a`.
-        let widened = self.is_path_pattern()
+        let widens = self.is_path_pattern()
             && prefix_len > 0
             && !body[prefix_len - 1].is_slash()
             && body.get(prefix_len)
                 == Some(&Token::Star {
                     widens_after_prefix: true,
                 });
-        if !widened {
-            return vec![self.render(body)];
+        if !widens {
+            return None;
         }
-        let prefix = &body[..prefix_len];
-        // git lets a leading `**/` match nothing, but not `**\/`: there the `**` must be
-        // followed by a `/` of the path. More `**/` (or a final `**`) right after it are
-        // leading too, and add nothing: `b**/**/a` matches `ba` like `b**/a`.
-        let mut may_match_nothing = true;
-        // The widened star, then any `**` runs (not single stars) right after it.
-        let mut rest = &body[prefix_len..];
+        // The widened star, then any `**` runs (not single stars) right after it: they
+        // are leading too, as git matches what follows a `**/` as a whole pattern again.
+        let mut widened = Widened {
+            prefix: &body[..prefix_len],
+            rest: &body[prefix_len..],
+            may_match_nothing: true,
+            open_end: false,
+        };
         let mut first = true;
         loop {
-            rest = match rest {
+            widened.rest = match widened.rest {
                 [Token::Star { .. }, Token::Slash { escaped }, tail @ ..] if first => {
-                    may_match_nothing &= !escaped;
+                    widened.may_match_nothing &= !escaped;
                     tail
                 }
                 [Token::DoubleStar, Token::Slash { escaped }, tail @ ..] => {
-                    may_match_nothing &= !escaped;
+                    widened.may_match_nothing &= !escaped;
                     tail
                 }
-                [Token::Star { .. }] if first => &[],
-                [Token::DoubleStar] => &[],
+                [Token::Star { .. }] if first => {
+                    widened.open_end = true;
+                    &[]
+                }
+                [Token::DoubleStar] => {
+                    widened.open_end = true;
+                    &[]
+                }
                 _ => break,
             };
             first = false;
         }
+        Some(widened)
+    }
+
+    /// Whether git can never match the pattern because it wants an empty path component:
+    /// a `/` where a path has none (`a//b`), or a path ending in `/` (`**//`, dir-only
+    /// `**/`). After a widened `**/` that matches nothing, though, a `/` is the path's
+    /// own (`a**//c` matches `a/c`), so there the prefix and the rest are checked.
+    fn has_empty_component(&self) -> bool {
+        match self.widened() {
+            None => has_empty_component(self.body()),
+            Some(widened) => {
+                let mut direct = widened.prefix.to_vec();
+                direct.extend_from_slice(widened.rest);
+                has_empty_component(&direct)
+            }
+        }
+    }
+
+    /// The pattern in the dialect of `ignore::gitignore::GitignoreBuilder::add_line`: one
+    /// line, or where git's literal-prefix rule widens a `**`, the lines whose union git
+    /// matches (two, one, or none when it can never match).
+    #[must_use]
+    pub fn ignore_lines(&self) -> Vec<String> {
+        let Some(widened) = self.widened() else {
+            return vec![self.render(self.body())];
+        };
+        let Widened {
+            prefix,
+            rest,
+            may_match_nothing,
+            open_end,
+        } = widened;
         let star = Token::Star {
             widens_after_prefix: false,
         };
-        // The `**` matches text ending in `/`: `L*/**/` + rest (or `L*/**` at the end).
-        let mut deeper = prefix.to_vec();
-        deeper.extend([star.clone(), SLASH, Token::DoubleStar]);
-        if !rest.is_empty() {
-            deeper.push(SLASH);
-            deeper.extend_from_slice(rest);
-        }
-        if !may_match_nothing {
-            return vec![self.render(&deeper)];
-        }
-        // The `**` matches nothing: the prefix runs straight into the rest (`L` + rest),
-        // or, at the end of the pattern, anything within the component (`L*`).
-        let mut direct = prefix.to_vec();
-        if rest.is_empty() {
-            direct.push(star);
-        }
-        direct.extend_from_slice(rest);
-        vec![self.render(&direct), self.render(&deeper)]
+        // The runs match text ending in `/` (`L*/**/` + rest), or at an open end any
+        // text (`L*/**`, and `L*` below). Not before a `/` of the rest, nor at an end
+        // after a `/`: the path would need `//` or a trailing `/`.
+        let deeper = (open_end || rest.first().is_some_and(|token| !token.is_slash())).then(|| {
+            let mut deeper = prefix.to_vec();
+            deeper.extend([star.clone(), SLASH, Token::DoubleStar]);
+            if !rest.is_empty() {
+                deeper.push(SLASH);
+                deeper.extend_from_slice(rest);
+            }
+            deeper
+        });
+        // The runs match nothing: the prefix runs straight into the rest (`L` + rest),
+        // or, at an open end, into anything within the component (`L*`).
+        let direct = may_match_nothing.then(|| {
+            let mut direct = prefix.to_vec();
+            if open_end {
+                direct.push(star);
+            }
+            direct.extend_from_slice(rest);
+            direct
+        });
+        [direct, deeper]
+            .into_iter()
+            .flatten()
+            .map(|body| self.render(&body))
+            .collect()
     }
 
     /// Writes a body in `ignore`'s dialect. A path pattern always gets a leading `/`: git
@@ -1226,8 +1284,19 @@ mod tests {
         assert_eq!(lines("b**/**"), ["/b*", "/b*/**"]);
         assert_eq!(lines("b**/*/a"), ["/b*/a", "/b*/**/*/a"]);
         assert!(!matches("b**/*/a", "ba", false));
+        // When the runs match nothing, a `/` after them is the path's own.
+        assert_eq!(lines("a**//c"), ["/a/c"]);
+        assert_eq!(lines("a**/\\/c"), ["/a/c"]);
+        assert_eq!(lines("a**/**//c"), ["/a/c"]);
+        assert_eq!(lines("a**//"), ["/a/"]);
+        assert!(matches("a**//", "a", true));
+        assert!(!matches("a**//", "ab", true));
+        assert_eq!(never("a**///"), NeverMatches::EmptyComponent);
         // Before `\/` the `**` cannot match nothing.
         assert_eq!(lines("b**\\/a"), ["/b*/**/a"]);
+        assert_eq!(lines("a**\\/**"), ["/a*/**"]);
+        // ... so a `/` after that would make `//`: no line at all.
+        assert!(lines("a**\\//c").is_empty());
         assert_eq!(lines("b**/**\\/a"), ["/b*/**/a"]);
         assert!(matches("b**/**\\/a", "b/a", false));
         assert!(!matches("b**/**\\/a", "ba", false));

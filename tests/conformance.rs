@@ -375,7 +375,32 @@ fn special_cases() -> Vec<(&'static str, Tree, &'static str)> {
 
 /// Disagreements found by `tests/differential.rs` that need their own tree.
 fn regression_cases() -> Vec<(&'static str, Tree, &'static str)> {
-    vec![]
+    // After a literal prefix, `**/` may match nothing, and then a `/` after it is the
+    // path's own: `a**/\/b` matches `a/b`. The empty-component rule had made such
+    // patterns never match (found with seed 20261122, shrunk to `a**/\/b`).
+    let widened = || {
+        Tree::new()
+            .files(&["a/c", "ab/d", "ax", "x/b"])
+            .dir("a/b")
+            .dir("ab/c")
+    };
+    vec![
+        (
+            "a `/` after a widened **/ (escaped)",
+            widened(),
+            "a**/\\/c\n",
+        ),
+        ("a `/` after a widened **/", widened(), "a**//c\n"),
+        ("a `/` after widened **/ runs", widened(), "a**/**//c\n"),
+        (
+            "a widened **/ at the end of a directory pattern",
+            widened(),
+            "a**//\n",
+        ),
+        ("a `/` after **\\/ never matches", widened(), "a**\\//c\n"),
+        ("**\\/** after a literal prefix", widened(), "a**\\/**\n"),
+        ("a**/* after a literal prefix", widened(), "a**/*\n"),
+    ]
 }
 
 #[test]
@@ -418,7 +443,11 @@ fn the_pass_changes_exactly_what_git_excludes() {
     }
     println!(
         "conformance: {} trees, {} pattern files ({pattern_count} patterns), {paths} paths compared with {git_version}",
-        1 + special.len() + regressions.len(),
+        cases
+            .iter()
+            .map(|(_, tree, _)| format!("{tree:?}"))
+            .collect::<std::collections::BTreeSet<_>>()
+            .len(),
         cases.len(),
     );
     assert!(
