@@ -334,6 +334,17 @@ fn shape() -> impl Strategy<Value = Shape> {
     ]
 }
 
+/// How the components of a drawn body are joined: mostly `/`, sometimes `\/` (the same
+/// for git but for `**`) or `//` (an empty component, which only a `**/` after the
+/// literal prefix can make match), where the disagreements found so far clustered.
+fn separator() -> impl Strategy<Value = &'static str> {
+    prop_oneof![
+        12 => Just("/"),
+        1 => Just("\\/"),
+        1 => Just("//"),
+    ]
+}
+
 /// A pattern body drawn from a path of the tree: some of its components, each written
 /// literally except for a few edits, and sometimes a component replaced by `*` or `**`.
 fn drawn_body(paths: Vec<String>) -> BoxedStrategy<String> {
@@ -342,8 +353,9 @@ fn drawn_body(paths: Vec<String>) -> BoxedStrategy<String> {
         shape(),
         prop::collection::vec((any::<Index>(), any::<Index>(), edit()), 0..3),
         prop::collection::vec((any::<Index>(), any::<bool>()), 0..2),
+        prop::collection::vec(separator(), 4),
     )
-        .prop_map(|(path, shape, edits, wildcards)| {
+        .prop_map(|(path, shape, edits, wildcards, separators)| {
             let all: Vec<&str> = path.split('/').collect();
             let (lead, chosen): (&str, &[&str]) = match shape {
                 Shape::Whole => ("", &all),
@@ -367,7 +379,14 @@ fn drawn_body(paths: Vec<String>) -> BoxedStrategy<String> {
                 let position = which.index(components.len());
                 if double { "**" } else { "*" }.clone_into(&mut components[position]);
             }
-            format!("{lead}{}", components.join("/"))
+            let mut body = lead.to_owned();
+            for (index, component) in components.iter().enumerate() {
+                if index > 0 {
+                    body.push_str(separators[index % separators.len()]);
+                }
+                body.push_str(component);
+            }
+            body
         })
         .boxed()
 }
