@@ -7,6 +7,8 @@
 //!
 //! * git trims only trailing *spaces*; `ignore` trims all trailing whitespace (tabs too).
 //! * `{a,b}` is literal text for git but an alternation for `globset`.
+//! * git anchors a pattern whose text holds a `/` anywhere, even inside `[...]` (so
+//!   `[/a]` matches only a top-level `a`); `ignore` looks for a separator.
 //! * inside `[...]` git honours backslash escapes and POSIX classes (`[[:digit:]]`), never
 //!   matches `/` (negated classes neither), matches nothing for an unclosed `[`, and
 //!   reads a reversed range `[z-a]` as its first endpoint alone; `globset` takes the
@@ -14,7 +16,11 @@
 //!   literal text and rejects reversed ranges.
 //! * git compares the literal prefix of a path pattern first and then matches the rest
 //!   as if it were a whole pattern, so in `b**/a` the `**` acts like a leading `**/`
-//!   (it matches `ba` and `bx/y/a`); for `globset` that `**` is a plain `*`.
+//!   (it matches `ba` and `bx/y/a`), and so do more `**/` right after it; when they
+//!   match nothing, a `/` after them is the path's own (`a**//c` matches `a/c`). For
+//!   `globset` that `**` is a plain `*`.
+//! * a pattern with an empty component otherwise never matches in git (`a//b`, or
+//!   `**//`, the directory pattern `**/`); `globset` reads `**/` alone as `**`.
 //! * git lets `**/` match nothing but not `**\/` (`a/**\/b` needs a directory between
 //!   `a` and `b`), ends the literal prefix at an escaped slash, and strips only an
 //!   unescaped leading `/` (so `\/a` never matches); `ignore` reads `\/` as `/`.
