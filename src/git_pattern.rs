@@ -57,7 +57,7 @@ pub struct GitPattern {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Token {
     /// A character matched literally. `escaped` records a preceding backslash, which ends
-    /// git's literal prefix (see [`GitPattern::literal_prefix_len`]).
+    /// git's literal prefix (`simple_length` in its dir.c).
     Literal { ch: char, escaped: bool },
     /// The path separator. `escaped` records that it was written `\/`: git then keeps
     /// it out of the literal prefix, and a `**` before it cannot match nothing.
