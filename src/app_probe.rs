@@ -6,7 +6,7 @@
 //! covering its whole subtree, symlinks and special files never matched.
 
 use crate::matcher::{Decision, RootMatcher};
-use crate::patterns::{Pattern, Root};
+use crate::patterns::Pattern;
 use crate::redirect_plan::{AppProbe, PathState};
 use std::fs;
 use std::io;
@@ -16,24 +16,22 @@ use std::path::{Path, PathBuf};
 pub struct AppDirectory<'a> {
     app_dir: &'a Path,
     patterns: &'a [&'a Pattern],
-    /// Over the app patterns, indexed like `patterns`; `None` when there are none.
-    matcher: Option<RootMatcher>,
+    /// The pass's matcher over the app patterns, indexed like `patterns`; `None` when
+    /// there are none.
+    matcher: Option<&'a RootMatcher>,
 }
 
 impl<'a> AppDirectory<'a> {
     #[must_use]
-    pub fn new(app_dir: &'a Path, patterns: &'a [&'a Pattern]) -> Self {
-        let matcher = RootMatcher::new(
-            patterns
-                .iter()
-                .enumerate()
-                .filter(|(_, pattern)| pattern.root == Root::App)
-                .map(|(index, pattern)| (index, &pattern.git)),
-        );
+    pub fn new(
+        app_dir: &'a Path,
+        patterns: &'a [&'a Pattern],
+        matcher: Option<&'a RootMatcher>,
+    ) -> Self {
         AppDirectory {
             app_dir,
             patterns,
-            matcher: (!matcher.is_empty()).then_some(matcher),
+            matcher: matcher.filter(|matcher| !matcher.is_empty()),
         }
     }
 
@@ -147,7 +145,7 @@ impl AppProbe for AppDirectory<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::patterns::{RootContext, parse_pattern_text};
+    use crate::patterns::{Root, RootContext, parse_pattern_text};
     use std::os::unix::fs::symlink;
 
     fn app() -> tempfile::TempDir {
@@ -183,13 +181,22 @@ mod tests {
         let dir = app();
         let owned = patterns(dir.path(), text);
         let borrowed: Vec<&Pattern> = owned.iter().collect();
-        AppDirectory::new(dir.path(), &borrowed).protected_by(relative)
+        // As the pass builds it: the app patterns, indexed like the whole list.
+        let matcher = RootMatcher::new(
+            owned
+                .iter()
+                .enumerate()
+                .filter(|(_, pattern)| pattern.root == Root::App)
+                .map(|(index, pattern)| (index, &pattern.git)),
+        )
+        .unwrap();
+        AppDirectory::new(dir.path(), &borrowed, Some(&matcher)).protected_by(relative)
     }
 
     #[test]
     fn states() {
         let dir = app();
-        let probe = AppDirectory::new(dir.path(), &[]);
+        let probe = AppDirectory::new(dir.path(), &[], None);
         assert_eq!(probe.state("tmp"), PathState::Directory);
         assert_eq!(
             probe.state("var/cache"),

@@ -59,7 +59,7 @@ impl Buildpack for GroupWritableBuildpack {
         // Checked by the settings: plain, without whitespace or control characters.
         let tmp_base = settings.tmp_base.to_string_lossy().into_owned();
         let patterns: Vec<&Pattern> = report.patterns.iter().map(|r| &r.pattern).collect();
-        let app = AppDirectory::new(&context.app_dir, &patterns);
+        let app = AppDirectory::new(&context.app_dir, &patterns, report.app_matcher.as_ref());
         let decisions = redirect_plan::plan(&settings.redirects, &tmp_base, &app)
             .map_err(GroupWritableError::UnknownRedirects)?;
         let mut paths = Vec::new();

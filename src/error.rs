@@ -57,6 +57,9 @@ pub fn message(error: &GroupWritableError) -> String {
         GroupWritableError::Pass(error @ PassError::RootUnreadable { .. }) => format!(
             "Cannot read a directory to make paths group-writable\n\n{error}\n\nThis is unexpected for the app or layers directory; check the platform's setup."
         ),
+        GroupWritableError::Pass(error @ PassError::TooComplex { .. }) => format!(
+            "Too many group-writable patterns\n\n{error}\n\nUse fewer, shorter patterns: one pattern with a wildcard usually replaces many (`/tmp/**` rather than a line per file), and a directory pattern (`log/`) covers everything in it."
+        ),
         GroupWritableError::Pass(PassError::Problems { problems, user }) => {
             let mut text = String::from("Cannot make every matched path group-writable\n\n");
             for (root, problem) in problems.iter().take(LISTED_PROBLEMS) {

@@ -7,13 +7,23 @@
 //!
 //! * git trims only trailing *spaces*; `ignore` trims all trailing whitespace (tabs too).
 //! * `{a,b}` is literal text for git but an alternation for `globset`.
+//! * git anchors a pattern whose text holds a `/` anywhere, even inside `[...]` (so
+//!   `[/a]` matches only a top-level `a`); `ignore` looks for a separator.
 //! * inside `[...]` git honours backslash escapes and POSIX classes (`[[:digit:]]`), never
-//!   matches `/`, and matches nothing for an unclosed `[` or a reversed range; `globset`
-//!   takes the backslash literally, knows no POSIX classes, matches `/`, reads an unclosed
-//!   `[` as literal text and rejects reversed ranges.
+//!   matches `/` (negated classes neither), matches nothing for an unclosed `[`, and
+//!   reads a reversed range `[z-a]` as its first endpoint alone; `globset` takes the
+//!   backslash literally, knows no POSIX classes, matches `/`, reads an unclosed `[` as
+//!   literal text and rejects reversed ranges.
 //! * git compares the literal prefix of a path pattern first and then matches the rest
 //!   as if it were a whole pattern, so in `b**/a` the `**` acts like a leading `**/`
-//!   (it matches `ba` and `bx/y/a`); for `globset` that `**` is a plain `*`.
+//!   (it matches `ba` and `bx/y/a`), and so do more `**/` right after it; when they
+//!   match nothing, a `/` after them is the path's own (`a**//c` matches `a/c`). For
+//!   `globset` that `**` is a plain `*`.
+//! * a pattern with an empty component otherwise never matches in git (`a//b`, or
+//!   `**//`, the directory pattern `**/`); `globset` reads `**/` alone as `**`.
+//! * git lets `**/` match nothing but not `**\/` (`a/**\/b` needs a directory between
+//!   `a` and `b`), ends the literal prefix at an escaped slash, and strips only an
+//!   unescaped leading `/` (so `\/a` never matches); `ignore` reads `\/` as `/`.
 //!
 //! So this module parses a line the way git's `dir.c` and `wildmatch.c` do into
 //! [`GitPattern`] tokens, and [`GitPattern::ignore_lines`] writes them back out with every
@@ -21,6 +31,11 @@
 //! nothing left to interpret differently. Bracket expressions are byte sets in git; a
 //! non-ASCII character inside one cannot be expressed for `globset`, so it is rejected
 //! with an error rather than matched differently.
+//!
+//! Writing the result out has pitfalls of its own, each covered by a regression case in
+//! `tests/conformance.rs`: `ignore` anchors any line with a `/` in it (a negated class
+//! lists `/`), trims trailing whitespace written by a one-member class, and `globset`
+//! negates a class that starts with `!` or `^`.
 
 use std::fmt::Write as _;
 
@@ -31,6 +46,9 @@ pub struct GitPattern {
     pub negated: bool,
     /// `pattern/`: matches directories only.
     pub dir_only: bool,
+    /// Whether git matches it against the whole path from the root rather than against
+    /// the last component: the body holds a `/` anywhere, even inside `[...]`.
+    pub path_pattern: bool,
     /// The pattern body: what is left after `!`, and after the trailing `/`.
     pub tokens: Vec<Token>,
 }
@@ -39,10 +57,11 @@ pub struct GitPattern {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Token {
     /// A character matched literally. `escaped` records a preceding backslash, which ends
-    /// git's literal prefix (see [`GitPattern::literal_prefix_len`]).
+    /// git's literal prefix (`simple_length` in its dir.c).
     Literal { ch: char, escaped: bool },
-    /// The path separator (`/`, or `\/`).
-    Slash,
+    /// The path separator. `escaped` records that it was written `\/`: git then keeps
+    /// it out of the literal prefix, and a `**` before it cannot match nothing.
+    Slash { escaped: bool },
     /// `?`: any one byte but `/`.
     AnyByte,
     /// `*`, or a run of stars that git treats like one: any bytes but `/`.
@@ -50,7 +69,7 @@ pub enum Token {
     /// right after git's literal prefix such a run acts as a leading `**/`.
     Star { widens_after_prefix: bool },
     /// A run of two or more stars between separators (or the pattern's ends): any bytes,
-    /// `/` included.
+    /// `/` included. Followed by an unescaped `/`, git also lets `**/` match nothing.
     DoubleStar,
     /// `[...]`: one byte from (or, negated, not from) an ASCII set, never `/`.
     Class(ByteClass),
@@ -92,6 +111,8 @@ pub enum NeverMatches {
     UnknownCharacterClass,
     EmptyBracket,
     TrailingBackslash,
+    LeadingEscapedSlash,
+    EmptyComponent,
 }
 
 impl NeverMatches {
@@ -103,8 +124,16 @@ impl NeverMatches {
             Self::UnknownCharacterClass => {
                 "it names an unknown character class (git knows [:alnum:], [:alpha:], [:blank:], [:cntrl:], [:digit:], [:graph:], [:lower:], [:print:], [:punct:], [:space:], [:upper:], [:xdigit:])"
             }
-            Self::EmptyBracket => "its bracket expression matches no character (a reversed range?)",
+            Self::EmptyBracket => {
+                "its bracket expression has no member a path can hold (git never matches `/` with `[...]`)"
+            }
             Self::TrailingBackslash => "it ends with a backslash that escapes nothing",
+            Self::EmptyComponent => {
+                "it has an empty path component (`//`, or `//` at the end, one `/` of which marks a directory), and no path has one"
+            }
+            Self::LeadingEscapedSlash => {
+                "it starts with `\\/`, a literal slash that no path inside the directory starts with (write `/` to anchor a pattern)"
+            }
         }
     }
 }
@@ -135,14 +164,33 @@ impl Line {
             return Ok(Line::NeverMatches(NeverMatches::Empty));
         }
         match tokenize(body)? {
-            Ok(tokens) => Ok(Line::Pattern(GitPattern {
-                negated,
-                dir_only,
-                tokens,
-            })),
+            Ok(tokens) => {
+                let pattern = GitPattern {
+                    negated,
+                    dir_only,
+                    // git's test for a basename pattern looks for a `/` in the raw text.
+                    path_pattern: body.contains('/'),
+                    tokens,
+                };
+                Ok(if pattern.has_empty_component() {
+                    Line::NeverMatches(NeverMatches::EmptyComponent)
+                } else {
+                    Line::Pattern(pattern)
+                })
+            }
             Err(never) => Ok(Line::NeverMatches(never)),
         }
     }
+}
+
+/// Whether a body (without its leading `/`) has a component with nothing in it: it
+/// starts or ends with a separator, or has two in a row.
+fn has_empty_component(body: &[Token]) -> bool {
+    body.first().is_some_and(Token::is_slash)
+        || body.last().is_some_and(Token::is_slash)
+        || body
+            .windows(2)
+            .any(|pair| pair[0].is_slash() && pair[1].is_slash())
 }
 
 /// git's `trim_trailing_spaces`: drop the trailing run of unescaped spaces (only spaces:
@@ -190,7 +238,12 @@ fn tokenize(body: &str) -> Result<Result<Vec<Token>, NeverMatches>, SyntaxError>
                     return Ok(Err(NeverMatches::TrailingBackslash));
                 };
                 tokens.push(if next == '/' {
-                    Token::Slash
+                    if i == 0 {
+                        // git strips only an unescaped leading `/`; wildmatch then wants a
+                        // `/` where no relative path has one.
+                        return Ok(Err(NeverMatches::LeadingEscapedSlash));
+                    }
+                    Token::Slash { escaped: true }
                 } else {
                     Token::Literal {
                         ch: next,
@@ -200,7 +253,7 @@ fn tokenize(body: &str) -> Result<Result<Vec<Token>, NeverMatches>, SyntaxError>
                 i += 2;
             }
             '/' => {
-                tokens.push(Token::Slash);
+                tokens.push(Token::Slash { escaped: false });
                 i += 1;
             }
             '?' => {
@@ -230,6 +283,12 @@ fn tokenize(body: &str) -> Result<Result<Vec<Token>, NeverMatches>, SyntaxError>
             }
             '[' => match parse_class(&chars, i + 1)? {
                 Ok((class, next)) => {
+                    // No path byte can match a set without members (a `/` or NUL is no
+                    // member: git never matches `/` with `[...]`, and names hold no NUL).
+                    let usable = class.members & !((1u128 << b'/') | 1);
+                    if !class.negated && usable == 0 {
+                        return Ok(Err(NeverMatches::EmptyBracket));
+                    }
                     tokens.push(Token::Class(class));
                     i = next;
                 }
@@ -362,18 +421,52 @@ fn posix_class(name: &str) -> Option<u128> {
     })
 }
 
+impl Token {
+    /// Whether this is a path separator, escaped or not.
+    #[must_use]
+    pub fn is_slash(&self) -> bool {
+        matches!(self, Token::Slash { .. })
+    }
+}
+
+/// An unescaped `/`, as the rewrites below insert it.
+const SLASH: Token = Token::Slash { escaped: false };
+
+/// A path pattern whose `**` right after git's literal prefix acts as a leading `**/`.
+struct Widened<'t> {
+    /// The literal prefix `L`, ending inside a component.
+    prefix: &'t [Token],
+    /// What follows the leading `**` runs and their separators.
+    rest: &'t [Token],
+    /// Every run was followed by an unescaped `/` (or the end), so together they may
+    /// match nothing. `**\/` must be followed by a `/` of the path.
+    may_match_nothing: bool,
+    /// The last run ends the pattern (`L**`, not `L**/`): it matches any text, within
+    /// the last component of `L` too.
+    open_end: bool,
+}
+
 impl GitPattern {
     /// Whether git matches this pattern against the whole path (it holds a `/`) rather
     /// than against the last path component.
     #[must_use]
     pub fn is_path_pattern(&self) -> bool {
-        self.tokens.contains(&Token::Slash)
+        self.path_pattern
     }
 
-    /// Whether the body starts with `/`.
+    /// Whether the body starts with `/` (never `\/`: see [`NeverMatches::LeadingEscapedSlash`]).
     #[must_use]
     pub fn starts_with_slash(&self) -> bool {
-        self.tokens.first() == Some(&Token::Slash)
+        self.tokens.first().is_some_and(Token::is_slash)
+    }
+
+    /// The body without its leading `/`, which git strips before matching.
+    fn body(&self) -> &[Token] {
+        if self.starts_with_slash() {
+            &self.tokens[1..]
+        } else {
+            &self.tokens
+        }
     }
 
     /// The leading path components that are plain literal text, if the pattern is
@@ -383,16 +476,12 @@ impl GitPattern {
         if !self.is_path_pattern() {
             return Vec::new();
         }
-        let body = self
-            .tokens
-            .strip_prefix(&[Token::Slash])
-            .unwrap_or(&self.tokens);
         let mut components = Vec::new();
         let mut current = String::new();
-        for token in body {
+        for token in self.body() {
             match token {
                 Token::Literal { ch, .. } => current.push(*ch),
-                Token::Slash => components.push(std::mem::take(&mut current)),
+                Token::Slash { .. } => components.push(std::mem::take(&mut current)),
                 _ => return components,
             }
         }
@@ -403,128 +492,203 @@ impl GitPattern {
 
     /// The path components of the body, each as text when it is a plain literal.
     pub fn components(&self) -> impl Iterator<Item = Option<String>> + '_ {
-        self.tokens
-            .split(|token| *token == Token::Slash)
-            .map(|component| {
-                component
-                    .iter()
-                    .map(|token| match token {
-                        Token::Literal { ch, .. } => Some(*ch),
-                        _ => None,
-                    })
-                    .collect()
-            })
+        self.tokens.split(Token::is_slash).map(|component| {
+            component
+                .iter()
+                .map(|token| match token {
+                    Token::Literal { ch, .. } => Some(*ch),
+                    _ => None,
+                })
+                .collect()
+        })
     }
 
     /// Drops the first `count` path components (and the separator after them), keeping a
     /// leading `/` so the rest stays anchored: `/layers/x/y` minus 1 is `/x/y`.
     #[must_use]
     pub fn without_leading_components(&self, count: usize) -> GitPattern {
-        let body = self
-            .tokens
-            .strip_prefix(&[Token::Slash])
-            .unwrap_or(&self.tokens);
-        let mut rest = body;
+        let mut rest = self.body();
         for _ in 0..count {
-            match rest.iter().position(|token| *token == Token::Slash) {
+            match rest.iter().position(Token::is_slash) {
                 Some(slash) => rest = &rest[slash + 1..],
                 None => rest = &[],
             }
         }
         let mut tokens = Vec::with_capacity(rest.len() + 1);
-        tokens.push(Token::Slash);
+        tokens.push(SLASH);
         tokens.extend_from_slice(rest);
         GitPattern {
             negated: self.negated,
             dir_only: self.dir_only,
+            path_pattern: true,
             tokens,
         }
     }
 
     /// The number of tokens in git's literal prefix (`simple_length`): up to the first of
-    /// `*`, `?`, `[` or a backslash escape, not counting a leading `/`.
+    /// `*`, `?`, `[` or a backslash (an escaped `/` included), not counting a leading `/`.
     fn literal_prefix_len(&self) -> usize {
-        let body = self
-            .tokens
-            .strip_prefix(&[Token::Slash])
-            .unwrap_or(&self.tokens);
-        body.iter()
+        self.body()
+            .iter()
             .take_while(|token| {
-                matches!(token, Token::Slash | Token::Literal { escaped: false, .. })
+                matches!(
+                    token,
+                    Token::Slash { escaped: false } | Token::Literal { escaped: false, .. }
+                )
             })
             .count()
     }
 
-    /// The pattern in the dialect of `ignore::gitignore::GitignoreBuilder::add_line`, as
-    /// one line or, where git's literal-prefix rule widens a `**`, two lines whose union
-    /// git matches.
-    #[must_use]
-    pub fn ignore_lines(&self) -> Vec<String> {
-        let body = self
-            .tokens
-            .strip_prefix(&[Token::Slash])
-            .unwrap_or(&self.tokens);
+    /// Where git's literal-prefix rule widens a `**`, how (see [`Widened`]).
+    ///
+    /// git's `match_pathname` compares the literal prefix, then matches the rest with
+    /// wildmatch, where a star run at the very start counts as leading: after a prefix
+    /// that ends inside a component, `**` followed by `/` or the end acts like a leading
+    /// `**/`, so `b**/a` matches `ba`, `b/a` and `bx/y/a`.
+    fn widened(&self) -> Option<Widened<'_>> {
+        let body = self.body();
         let prefix_len = self.literal_prefix_len();
-        // git's match_pathname compares the literal prefix, then matches the rest with
-        // wildmatch, where a star run at the very start counts as leading: after a prefix
-        // that ends inside a component, `**` followed by `/` or the end acts like a
-        // leading `**/`, so `b**/a` matches `ba`, `b/a` and `bx/y/a`.
-        let widened = self.is_path_pattern()
+        let widens = self.is_path_pattern()
             && prefix_len > 0
-            && body[prefix_len - 1] != Token::Slash
+            && !body[prefix_len - 1].is_slash()
             && body.get(prefix_len)
                 == Some(&Token::Star {
                     widens_after_prefix: true,
                 });
-        if !widened {
-            return vec![self.render(body)];
+        if !widens {
+            return None;
         }
-        let prefix = &body[..prefix_len];
-        let rest = &body[prefix_len + 1..];
-        let rest = rest.strip_prefix(&[Token::Slash]).unwrap_or(rest);
+        // The widened star, then any `**` runs (not single stars) right after it: they
+        // are leading too, as git matches what follows a `**/` as a whole pattern again.
+        let mut widened = Widened {
+            prefix: &body[..prefix_len],
+            rest: &body[prefix_len..],
+            may_match_nothing: true,
+            open_end: false,
+        };
+        let mut first = true;
+        loop {
+            widened.rest = match widened.rest {
+                [Token::Star { .. }, Token::Slash { escaped }, tail @ ..] if first => {
+                    widened.may_match_nothing &= !escaped;
+                    tail
+                }
+                [Token::DoubleStar, Token::Slash { escaped }, tail @ ..] => {
+                    widened.may_match_nothing &= !escaped;
+                    tail
+                }
+                [Token::Star { .. }] if first => {
+                    widened.open_end = true;
+                    &[]
+                }
+                [Token::DoubleStar] => {
+                    widened.open_end = true;
+                    &[]
+                }
+                _ => break,
+            };
+            first = false;
+        }
+        Some(widened)
+    }
+
+    /// Whether git can never match the pattern because it wants an empty path component:
+    /// a `/` where a path has none (`a//b`), or a path ending in `/` (`**//`, dir-only
+    /// `**/`). After a widened `**/` that matches nothing, though, a `/` is the path's
+    /// own (`a**//c` matches `a/c`), so there the prefix and the rest are checked.
+    fn has_empty_component(&self) -> bool {
+        match self.widened() {
+            None => has_empty_component(self.body()),
+            Some(widened) => {
+                let mut direct = widened.prefix.to_vec();
+                direct.extend_from_slice(widened.rest);
+                has_empty_component(&direct)
+            }
+        }
+    }
+
+    /// The pattern in the dialect of `ignore::gitignore::GitignoreBuilder::add_line`: one
+    /// line, or where git's literal-prefix rule widens a `**`, the lines whose union git
+    /// matches (two, one, or none when it can never match).
+    #[must_use]
+    pub fn ignore_lines(&self) -> Vec<String> {
+        let Some(widened) = self.widened() else {
+            return vec![self.render(self.body())];
+        };
+        let Widened {
+            prefix,
+            rest,
+            may_match_nothing,
+            open_end,
+        } = widened;
         let star = Token::Star {
             widens_after_prefix: false,
         };
-        // The `**` matches nothing: the prefix runs straight into the rest (`L` + rest),
-        // or, at the end of the pattern, anything within the component (`L*`).
-        let mut direct = prefix.to_vec();
-        if rest.is_empty() {
-            direct.push(star.clone());
-        }
-        direct.extend_from_slice(rest);
-        // The `**` matches text ending in `/`: `L*/**/` + rest (or `L*/**` at the end).
-        let mut deeper = prefix.to_vec();
-        deeper.extend([star, Token::Slash, Token::DoubleStar]);
-        if !rest.is_empty() {
-            deeper.push(Token::Slash);
-            deeper.extend_from_slice(rest);
-        }
-        vec![self.render(&direct), self.render(&deeper)]
+        // The runs match text ending in `/` (`L*/**/` + rest), or at an open end any
+        // text (`L*/**`, and `L*` below). Not before a `/` of the rest, nor at an end
+        // after a `/`: the path would need `//` or a trailing `/`.
+        let deeper = (open_end || rest.first().is_some_and(|token| !token.is_slash())).then(|| {
+            let mut deeper = prefix.to_vec();
+            deeper.extend([star.clone(), SLASH, Token::DoubleStar]);
+            if !rest.is_empty() {
+                deeper.push(SLASH);
+                deeper.extend_from_slice(rest);
+            }
+            deeper
+        });
+        // The runs match nothing: the prefix runs straight into the rest (`L` + rest),
+        // or, at an open end, into anything within the component (`L*`).
+        let direct = may_match_nothing.then(|| {
+            let mut direct = prefix.to_vec();
+            if open_end {
+                direct.push(star);
+            }
+            direct.extend_from_slice(rest);
+            direct
+        });
+        [direct, deeper]
+            .into_iter()
+            .flatten()
+            .map(|body| self.render(&body))
+            .collect()
     }
 
     /// Writes a body in `ignore`'s dialect. A path pattern always gets a leading `/`: git
     /// anchors every pattern holding a `/`, and the widened forms above may have lost it.
     fn render(&self, body: &[Token]) -> String {
-        let mut out = String::with_capacity(body.len() + 4);
+        let mut text = String::with_capacity(body.len() + 4);
+        for (index, token) in body.iter().enumerate() {
+            let at_end = index + 1 == body.len() && !self.dir_only;
+            match token {
+                Token::Literal { ch, .. } => push_literal(&mut text, *ch, at_end),
+                Token::Slash { .. } => text.push('/'),
+                Token::AnyByte => text.push('?'),
+                Token::Star { .. } => text.push('*'),
+                Token::DoubleStar => {
+                    // `**\/`: git's `**` cannot match nothing here, so it needs one more
+                    // component: `*/**/`.
+                    if body.get(index + 1) == Some(&Token::Slash { escaped: true }) {
+                        text.push_str("*/**");
+                    } else {
+                        text.push_str("**");
+                    }
+                }
+                Token::Class(class) => push_class(&mut text, *class, at_end),
+            }
+        }
+        let mut out = String::with_capacity(text.len() + 5);
         if self.negated {
             out.push('!');
         }
         if self.is_path_pattern() {
             out.push('/');
+        } else if text.contains('/') {
+            // Only a negated class writes a `/` into a basename pattern (to keep it from
+            // matching one). `ignore` would take the line for a path pattern and anchor
+            // it at the root; an explicit `**/` keeps it matching at any depth.
+            out.push_str("**/");
         }
-        let last = body.len().saturating_sub(1);
-        for (index, token) in body.iter().enumerate() {
-            match token {
-                Token::Literal { ch, .. } => {
-                    push_literal(&mut out, *ch, index == last && !self.dir_only);
-                }
-                Token::Slash => out.push('/'),
-                Token::AnyByte => out.push('?'),
-                Token::Star { .. } => out.push('*'),
-                Token::DoubleStar => out.push_str("**"),
-                Token::Class(class) => push_class(&mut out, *class),
-            }
-        }
+        out.push_str(&text);
         if self.dir_only {
             out.push('/');
         }
@@ -555,9 +719,10 @@ fn push_literal(out: &mut String, ch: char, at_end: bool) {
     }
 }
 
-/// Writes a byte class in `globset` syntax: `]` first, `-` last, no escapes (a backslash
-/// is literal inside `globset` classes), and `/` excluded as git never matches it.
-fn push_class(out: &mut String, class: ByteClass) {
+/// Writes a byte class in `globset` syntax, `/` excluded as git never matches it.
+/// `at_end`: the class ends the line, so a class written as one whitespace literal would
+/// be trimmed by `ignore`.
+fn push_class(out: &mut String, class: ByteClass, at_end: bool) {
     let slash = 1u128 << b'/';
     let members = class.members & !slash & !1; // NUL can never be part of a name
     if class.negated {
@@ -566,62 +731,714 @@ fn push_class(out: &mut String, class: ByteClass) {
         out.push(']');
         return;
     }
+    let exclamation_and_caret = (1u128 << b'!') | (1u128 << b'^');
     match members.count_ones() {
-        0 => {
-            // git: an empty set never matches. Unreachable from `parse`, which reports
-            // such patterns as never matching, but keep the output meaningful: a
-            // negated class of everything.
-            out.push_str("[!\u{1}-\u{7f}]");
-        }
+        // `parse` reports such a pattern as never matching; a NUL never occurs in a path.
+        0 => out.push('\0'),
         1 => {
             let byte = u8::try_from(members.trailing_zeros()).unwrap_or(b'?');
-            push_literal(out, char::from(byte), false);
+            push_literal(out, char::from(byte), at_end);
         }
-        _ if members == (1u128 << b'!') | (1u128 << b'^') => out.push_str("{\\!,\\^}"),
+        // Written as a class, either would come first and negate it.
+        _ if members == exclamation_and_caret => out.push_str("{\\!,\\^}"),
         _ => {
             out.push('[');
-            // A leading `!` or `^` would negate the class: start with another member.
             push_class_members(out, members);
             out.push(']');
         }
     }
 }
 
+/// Writes the members of a class (between `[` or `[!` and `]`) for `globset`, which takes
+/// every character literally except: `]` ends the class unless it comes first, `-` makes a
+/// range unless it comes first or last, and `!` or `^` first negates it. So `]` goes
+/// first, `-` first (or last, after a `]`), `!` and `^` after the other members, and
+/// runs of consecutive bytes become ranges. With two or more members that are not just
+/// `!` and `^`, nothing negates the class by accident.
 fn push_class_members(out: &mut String, members: u128) {
     let has = |byte: u8| members & (1u128 << byte) != 0;
+    let placed_apart = |byte: u8| matches!(byte, b']' | b'-' | b'!' | b'^');
     if has(b']') {
         out.push(']');
+    } else if has(b'-') {
+        out.push('-');
     }
-    let mut rest: Vec<(u8, u8)> = Vec::new();
     let mut byte = 1u8;
     while byte < 128 {
-        if has(byte) && byte != b']' && byte != b'-' {
+        if has(byte) && !placed_apart(byte) {
             let start = byte;
-            while byte + 1 < 128 && has(byte + 1) && byte + 1 != b']' && byte + 1 != b'-' {
+            while byte + 1 < 128 && has(byte + 1) && !placed_apart(byte + 1) {
                 byte += 1;
             }
-            rest.push((start, byte));
+            out.push(char::from(start));
+            if byte > start + 1 {
+                out.push('-');
+            }
+            if byte > start {
+                out.push(char::from(byte));
+            }
         }
         byte += 1;
     }
-    // Avoid `!` or `^` right after `[` (that would negate): rotate another range first.
-    if !has(b']')
-        && let Some(position) = rest
-            .iter()
-            .position(|&(start, _)| start != b'!' && start != b'^')
-    {
-        rest.rotate_left(position);
-    }
-    for (start, end) in rest {
-        out.push(char::from(start));
-        if end > start {
-            if end > start + 1 {
-                out.push('-');
-            }
-            out.push(char::from(end));
+    for special in [b'!', b'^'] {
+        if has(special) {
+            out.push(char::from(special));
         }
     }
-    if has(b'-') {
+    if has(b']') && has(b'-') {
         out.push('-');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matcher::{Decision, RootMatcher};
+    use proptest::prelude::*;
+    use std::path::Path;
+
+    fn pattern(raw: &str) -> GitPattern {
+        match Line::parse(raw) {
+            Ok(Line::Pattern(pattern)) => pattern,
+            other => panic!("{raw:?} should be a pattern, is {other:?}"),
+        }
+    }
+
+    fn never(raw: &str) -> NeverMatches {
+        match Line::parse(raw) {
+            Ok(Line::NeverMatches(reason)) => reason,
+            other => panic!("{raw:?} should never match, is {other:?}"),
+        }
+    }
+
+    fn lines(raw: &str) -> Vec<String> {
+        pattern(raw).ignore_lines()
+    }
+
+    fn lit(ch: char) -> Token {
+        Token::Literal { ch, escaped: false }
+    }
+
+    fn escaped(ch: char) -> Token {
+        Token::Literal { ch, escaped: true }
+    }
+
+    const SLASH_TOKEN: Token = Token::Slash { escaped: false };
+    const STAR: Token = Token::Star {
+        widens_after_prefix: false,
+    };
+    const WIDENING_STAR: Token = Token::Star {
+        widens_after_prefix: true,
+    };
+
+    /// The members of the one class in `raw`, as text in byte order.
+    fn class(raw: &str) -> (bool, String) {
+        let tokens = pattern(raw).tokens;
+        let [Token::Class(class)] = tokens.as_slice() else {
+            panic!("{raw:?} should be one class, is {tokens:?}");
+        };
+        let members = (0u8..128)
+            .filter(|&byte| class.members & (1u128 << byte) != 0)
+            .map(char::from)
+            .collect();
+        (class.negated, members)
+    }
+
+    fn members(raw: &str) -> String {
+        let (negated, members) = class(raw);
+        assert!(!negated, "{raw:?} is negated");
+        members
+    }
+
+    /// Whether the pattern line, through `ignore`, matches the path.
+    fn matches(raw: &str, path: &str, is_dir: bool) -> bool {
+        let git = pattern(raw);
+        let matcher = RootMatcher::new([(0, &git)]).expect("one small pattern");
+        matcher.decide(Path::new(path), is_dir) == Decision::Matched(0)
+    }
+
+    // Lines: comments, blank lines, trailing spaces, carriage returns.
+
+    #[test]
+    fn blank_lines_and_comments_are_nothing() {
+        for raw in [
+            "",
+            " ",
+            "   ",
+            "\r",
+            " \r",
+            "#",
+            "# comment",
+            "#\r",
+            "#a\\ ",
+        ] {
+            assert_eq!(Line::parse(raw), Ok(Line::Nothing), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn a_hash_not_at_the_start_is_no_comment() {
+        assert_eq!(pattern(" #a").tokens, [lit(' '), lit('#'), lit('a')]);
+        assert_eq!(pattern("a#").tokens, [lit('a'), lit('#')]);
+        assert_eq!(lines(" #a"), [" \\#a"]);
+    }
+
+    #[test]
+    fn escaped_hash_and_bang_are_literal() {
+        let hash = pattern("\\#a");
+        assert_eq!(hash.tokens, [escaped('#'), lit('a')]);
+        assert!(!hash.negated);
+        let bang = pattern("\\!a");
+        assert_eq!(bang.tokens, [escaped('!'), lit('a')]);
+        assert!(!bang.negated);
+        assert_eq!(lines("\\#a"), ["\\#a"]);
+        assert_eq!(lines("\\!a"), ["\\!a"]);
+        assert_eq!(lines("!\\!a"), ["!\\!a"]);
+        assert_eq!(lines("!#a"), ["!\\#a"]);
+    }
+
+    #[test]
+    fn only_unescaped_trailing_spaces_are_trimmed() {
+        assert_eq!(pattern("a  ").tokens, [lit('a')]);
+        assert_eq!(pattern("a\\ ").tokens, [lit('a'), escaped(' ')]);
+        assert_eq!(pattern("a\\  ").tokens, [lit('a'), escaped(' ')]);
+        assert_eq!(
+            pattern("a\\ \\ ").tokens,
+            [lit('a'), escaped(' '), escaped(' ')]
+        );
+        assert_eq!(pattern("a b ").tokens, [lit('a'), lit(' '), lit('b')]);
+        // A tab is no space: it stays, and so do the spaces before it.
+        assert_eq!(pattern("a\t").tokens, [lit('a'), lit('\t')]);
+        assert_eq!(pattern("a \t ").tokens, [lit('a'), lit(' '), lit('\t')]);
+        // A backslash at the very end stops trimming (and the pattern never matches).
+        assert_eq!(never("a \\"), NeverMatches::TrailingBackslash);
+    }
+
+    #[test]
+    fn kept_trailing_whitespace_is_written_so_ignore_keeps_it() {
+        assert_eq!(lines("a\\ "), ["a[ ]"]);
+        assert_eq!(lines("a\t"), ["a[\t]"]);
+        assert_eq!(lines("a\u{3000}"), ["a{\u{3000}}"]);
+        // Before the trailing `/` nothing is trimmed.
+        assert_eq!(lines("a\\ /"), ["a /"]);
+        // Whitespace inside the line needs nothing.
+        assert_eq!(lines("a\\ b"), ["a b"]);
+        assert!(matches("a\\ ", "a ", false));
+        assert!(!matches("a\\ ", "a", false));
+        assert!(matches("a\t", "a\t", false));
+        assert!(!matches("a\t", "a", false));
+    }
+
+    #[test]
+    fn one_carriage_return_is_dropped_before_trimming() {
+        assert_eq!(pattern("a\r").tokens, [lit('a')]);
+        assert_eq!(pattern("a \r").tokens, [lit('a')]);
+        assert_eq!(pattern("a\r\r").tokens, [lit('a'), lit('\r')]);
+        // Not at the end: the CR is part of the pattern, the spaces after it are trimmed.
+        assert_eq!(pattern("a\r ").tokens, [lit('a'), lit('\r')]);
+        assert_eq!(lines("a\r\r"), ["a[\r]"]);
+        assert_eq!(pattern("a\rb").tokens, [lit('a'), lit('\r'), lit('b')]);
+    }
+
+    // Negation, directories, anchoring.
+
+    #[test]
+    fn negation_and_dir_only() {
+        let negated = pattern("!a/");
+        assert!(negated.negated && negated.dir_only);
+        assert_eq!(negated.tokens, [lit('a')]);
+        assert!(!negated.is_path_pattern());
+        assert_eq!(negated.ignore_lines(), ["!a/"]);
+        // Only one `!` negates; the second is literal.
+        let double = pattern("!!a");
+        assert!(double.negated);
+        assert_eq!(double.tokens, [lit('!'), lit('a')]);
+        assert_eq!(double.ignore_lines(), ["!\\!a"]);
+        // Only one trailing `/` makes it dir-only; the one before would have to match a
+        // `/` at the end of a path.
+        assert_eq!(never("a//"), NeverMatches::EmptyComponent);
+    }
+
+    #[test]
+    fn empty_patterns_never_match() {
+        for raw in ["!", "/", "!/", "! ", "/  "] {
+            assert_eq!(never(raw), NeverMatches::Empty, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn empty_components_never_match() {
+        for raw in [
+            "//a", "a//b", "a//", "**//", "*//", "a\\//", "a/\\/b", "/a/**//",
+        ] {
+            assert_eq!(never(raw), NeverMatches::EmptyComponent, "{raw:?}");
+        }
+        // One leading `/` anchors, one trailing `/` marks a directory: no empty component.
+        assert_eq!(lines("/a/"), ["/a/"]);
+        assert_eq!(lines("/**/"), ["/**/"]);
+    }
+
+    #[test]
+    fn a_slash_anywhere_but_the_end_anchors() {
+        assert!(!pattern("a").is_path_pattern());
+        assert!(!pattern("a/").is_path_pattern());
+        assert!(pattern("/a").is_path_pattern());
+        assert!(pattern("a/b").is_path_pattern());
+        assert!(pattern("a\\/b").is_path_pattern());
+        assert_eq!(lines("a"), ["a"]);
+        assert_eq!(lines("/a"), ["/a"]);
+        assert_eq!(lines("a/b"), ["/a/b"]);
+        assert_eq!(lines("a/b/"), ["/a/b/"]);
+        assert!(matches("a/b", "a/b", false));
+        assert!(!matches("a/b", "x/a/b", false));
+        assert!(matches("b", "x/a/b", false));
+        assert!(matches("a/", "x/a", true));
+        assert!(!matches("a/", "x/a", false));
+    }
+
+    // Escapes.
+
+    #[test]
+    fn backslash_escapes_any_character() {
+        assert_eq!(
+            pattern("\\a\\*\\?\\[\\\\").tokens,
+            [
+                escaped('a'),
+                escaped('*'),
+                escaped('?'),
+                escaped('['),
+                escaped('\\')
+            ]
+        );
+        assert_eq!(lines("\\*\\?\\[\\]\\{\\}\\,"), ["\\*\\?\\[\\]\\{\\}\\,"]);
+        assert_eq!(lines("a\\\\b"), ["a[\\]b"]);
+        assert!(matches("a\\\\b", "a\\b", false));
+        assert!(matches("\\*", "*", false));
+        assert!(!matches("\\*", "x", false));
+        assert_eq!(never("a\\"), NeverMatches::TrailingBackslash);
+        // `foo\/`: the trailing `/` makes it dir-only, leaving a trailing backslash.
+        assert_eq!(never("a\\/"), NeverMatches::TrailingBackslash);
+    }
+
+    #[test]
+    fn escaped_slashes() {
+        assert_eq!(
+            pattern("a\\/b").tokens,
+            [lit('a'), Token::Slash { escaped: true }, lit('b')]
+        );
+        assert_eq!(lines("a\\/b"), ["/a/b"]);
+        assert!(matches("a\\/b", "a/b", false));
+        assert_eq!(never("\\/a"), NeverMatches::LeadingEscapedSlash);
+        assert_eq!(never("!\\/a/"), NeverMatches::LeadingEscapedSlash);
+        // After an unescaped leading `/` it makes an empty component.
+        assert_eq!(never("/\\/a"), NeverMatches::EmptyComponent);
+    }
+
+    #[test]
+    fn braces_and_commas_are_literal() {
+        assert_eq!(lines("{a,b}"), ["\\{a\\,b\\}"]);
+        assert!(matches("{a,b}", "{a,b}", false));
+        assert!(!matches("{a,b}", "a", false));
+    }
+
+    // Bracket expressions.
+
+    #[test]
+    fn class_members_ranges_and_negation() {
+        assert_eq!(members("[abc]"), "abc");
+        assert_eq!(members("[a-e]"), "abcde");
+        assert_eq!(members("[a-cx]"), "abcx");
+        assert_eq!(class("[!a-c]"), (true, "abc".into()));
+        assert_eq!(class("[^a-c]"), (true, "abc".into()));
+        // Only the first `!` negates.
+        assert_eq!(class("[!!]"), (true, "!".into()));
+        assert_eq!(members("[a!]"), "!a");
+    }
+
+    #[test]
+    fn class_escapes_and_escaped_range_endpoints() {
+        assert_eq!(members("[\\]]"), "]");
+        assert_eq!(members("[\\\\]"), "\\");
+        assert_eq!(members("[\\a-\\c]"), "abc");
+        assert_eq!(members("[a-\\c]"), "abc");
+        assert_eq!(members("[\\!]"), "!");
+        assert_eq!(members("[\\-a]"), "-a");
+        // An escaped `]` as the end of a range.
+        assert_eq!(members("[Z-\\]]"), "Z[\\]");
+    }
+
+    #[test]
+    fn close_bracket_first_and_dash_first_or_last_are_members() {
+        assert_eq!(members("[]a]"), "]a");
+        assert_eq!(class("[!]a]"), (true, "]a".into()));
+        assert_eq!(class("[^]]"), (true, "]".into()));
+        assert_eq!(members("[-a]"), "-a");
+        assert_eq!(members("[a-]"), "-a");
+        assert_eq!(class("[!-]"), (true, "-".into()));
+        // `]` then a range starting at it.
+        assert_eq!(members("[]-a]"), "]^_`a");
+        // After a range, `-` starts nothing: `[a-c-e]` is a-c, `-` and `e`.
+        assert_eq!(members("[a-c-e]"), "-abce");
+    }
+
+    #[test]
+    fn reversed_ranges_keep_their_first_endpoint() {
+        // git adds the first endpoint as a member before it sees the `-`.
+        assert_eq!(members("[z-a]"), "z");
+        assert_eq!(members("[z-ab]"), "bz");
+        assert!(matches("[z-a]", "z", false));
+        assert!(!matches("[z-a]", "m", false));
+    }
+
+    #[test]
+    fn posix_classes_are_git_sane_ctype_sets() {
+        let set = |raw: &str| members(raw);
+        let ascii = |predicate: fn(&u8) -> bool| -> String {
+            (0u8..128).filter(predicate).map(char::from).collect()
+        };
+        assert_eq!(set("[[:alnum:]]"), ascii(u8::is_ascii_alphanumeric));
+        assert_eq!(set("[[:alpha:]]"), ascii(u8::is_ascii_alphabetic));
+        assert_eq!(set("[[:blank:]]"), "\t ");
+        assert_eq!(set("[[:cntrl:]]"), ascii(u8::is_ascii_control));
+        assert_eq!(set("[[:digit:]]"), "0123456789");
+        assert_eq!(set("[[:graph:]]"), ascii(u8::is_ascii_graphic));
+        assert_eq!(set("[[:lower:]]"), ascii(u8::is_ascii_lowercase));
+        assert_eq!(
+            set("[[:print:]]"),
+            ascii(|b| b.is_ascii_graphic() || *b == b' ')
+        );
+        assert_eq!(set("[[:punct:]]"), ascii(u8::is_ascii_punctuation));
+        // git's sane_ctype: no vertical tab or form feed.
+        assert_eq!(set("[[:space:]]"), "\t\n\r ");
+        assert_eq!(set("[[:upper:]]"), ascii(u8::is_ascii_uppercase));
+        assert_eq!(set("[[:xdigit:]]"), ascii(u8::is_ascii_hexdigit));
+        assert_eq!(set("[[:digit:]_x]"), "0123456789_x");
+        assert_eq!(class("[![:digit:]]"), (true, "0123456789".into()));
+    }
+
+    #[test]
+    fn posix_classes_do_not_start_or_end_ranges() {
+        // After a class the `-` is literal.
+        assert_eq!(members("[[:digit:]-a]"), "-0123456789a");
+        // `[a-[:digit:]]`: the range a-[ is reversed (only `a`), then `:digit:` are
+        // members and the first `]` closes the class.
+        let git = pattern("[a-[:digit:]]");
+        assert_eq!(git.tokens.len(), 2);
+        assert_eq!(git.tokens[1], lit(']'));
+    }
+
+    #[test]
+    fn malformed_classes() {
+        assert_eq!(never("[ab"), NeverMatches::UnclosedBracket);
+        assert_eq!(never("a[\\]"), NeverMatches::UnclosedBracket);
+        assert_eq!(never("[a-"), NeverMatches::UnclosedBracket);
+        assert_eq!(never("[a-\\"), NeverMatches::UnclosedBracket);
+        assert_eq!(never("[]"), NeverMatches::UnclosedBracket);
+        assert_eq!(never("[!]"), NeverMatches::UnclosedBracket);
+        assert_eq!(never("[[:digit:"), NeverMatches::UnclosedBracket);
+        assert_eq!(never("[[:foo:]]"), NeverMatches::UnknownCharacterClass);
+        assert_eq!(never("[[::]]"), NeverMatches::UnknownCharacterClass);
+        assert_eq!(never("[[:DIGIT:]]"), NeverMatches::UnknownCharacterClass);
+        // `[:` without `:]` is a plain `[` member.
+        assert_eq!(members("[[:a]"), ":[a");
+        assert_eq!(members("[[:]"), ":[");
+    }
+
+    #[test]
+    fn slashes_in_classes_never_match() {
+        // A set of nothing but `/` is empty for git.
+        assert_eq!(never("a[/]b"), NeverMatches::EmptyBracket);
+        // `[.-0]` spans `/` without naming it; the `/` is left out when written.
+        assert_eq!(lines("a/[.-0]"), ["/a/[.0]"]);
+        assert_eq!(lines("a/[!x]"), ["/a/[!/x]"]);
+        assert!(!matches("a[!x]b", "a/b", false));
+        assert!(!matches("a[.-0]b", "a/b", false));
+        assert!(matches("a[.-0]b", "a.b", false));
+    }
+
+    #[test]
+    fn non_ascii_in_a_class_is_an_error() {
+        assert_eq!(Line::parse("[é]"), Err(SyntaxError::NonAsciiInClass('é')));
+        assert_eq!(Line::parse("[a-é]"), Err(SyntaxError::NonAsciiInClass('é')));
+        assert_eq!(Line::parse("[\\é]"), Err(SyntaxError::NonAsciiInClass('é')));
+        // Outside a class non-ASCII text is fine.
+        assert_eq!(lines("é*"), ["é*"]);
+    }
+
+    #[test]
+    fn classes_are_written_so_globset_reads_the_same_set() {
+        assert_eq!(lines("[abcx]"), ["[a-cx]"]);
+        assert_eq!(lines("[ab]"), ["[ab]"]);
+        assert_eq!(lines("[a]"), ["a"]);
+        assert_eq!(lines("[*]"), ["\\*"]);
+        assert_eq!(lines("[\\\\]"), ["[\\]"]);
+        assert_eq!(lines("[]a-]"), ["[]a-]"]);
+        assert_eq!(lines("[-a]"), ["[-a]"]);
+        assert_eq!(lines("[!a]"), ["**/[!/a]"]);
+        assert_eq!(lines("[!]-]"), ["**/[!]/-]"]);
+        // `!` and `^` never come first, where globset would negate.
+        assert_eq!(lines("[\\!\"]"), ["[\"!]"]);
+        assert_eq!(lines("[\\^_]"), ["[_^]"]);
+        assert_eq!(lines("[\\!^]"), ["{\\!,\\^}"]);
+        assert_eq!(lines("[-\\!]"), ["[-!]"]);
+        // A class of one whitespace character at the end is kept from being trimmed.
+        assert_eq!(lines("a[ ]"), ["a[ ]"]);
+        assert_eq!(lines("a[\t]"), ["a[\t]"]);
+        assert_eq!(lines("a[ ]b"), ["a b"]);
+    }
+
+    // Stars.
+
+    #[test]
+    fn stars_and_question_marks() {
+        assert_eq!(
+            pattern("a*b?").tokens,
+            [lit('a'), STAR, lit('b'), Token::AnyByte]
+        );
+        // In a basename pattern a run of stars is one star.
+        assert_eq!(pattern("a**b").tokens, [lit('a'), STAR, lit('b')]);
+        assert_eq!(pattern("**").tokens, [STAR]);
+        assert_eq!(lines("**"), ["*"]);
+        assert_eq!(lines("a**b"), ["a*b"]);
+    }
+
+    #[test]
+    fn double_stars_between_separators() {
+        let double = |raw: &str| pattern(raw).tokens;
+        assert_eq!(double("**/a"), [Token::DoubleStar, SLASH_TOKEN, lit('a')]);
+        assert_eq!(double("/**"), [SLASH_TOKEN, Token::DoubleStar]);
+        assert_eq!(
+            double("a/**/b"),
+            [
+                lit('a'),
+                SLASH_TOKEN,
+                Token::DoubleStar,
+                SLASH_TOKEN,
+                lit('b')
+            ]
+        );
+        assert_eq!(double("a/**"), [lit('a'), SLASH_TOKEN, Token::DoubleStar]);
+        assert_eq!(
+            double("a/***/b"),
+            [
+                lit('a'),
+                SLASH_TOKEN,
+                Token::DoubleStar,
+                SLASH_TOKEN,
+                lit('b')
+            ]
+        );
+        assert_eq!(lines("**/a"), ["/**/a"]);
+        assert_eq!(lines("a/**/b"), ["/a/**/b"]);
+        assert_eq!(lines("a/**"), ["/a/**"]);
+        assert_eq!(lines("/**/"), ["/**/"]);
+        assert!(matches("**/a", "a", false));
+        assert!(matches("**/a", "x/y/a", false));
+        assert!(matches("a/**/b", "a/b", false));
+        assert!(matches("a/**/b", "a/x/y/b", false));
+        assert!(matches("a/**", "a/x", false));
+        assert!(!matches("a/**", "a", true));
+    }
+
+    #[test]
+    fn double_stars_not_between_separators_are_stars() {
+        assert_eq!(pattern("a/b**").tokens[2..], [lit('b'), WIDENING_STAR]);
+        assert_eq!(pattern("a/**b").tokens[2..], [STAR, lit('b')]);
+        assert_eq!(pattern("a/x**y/b").tokens[3], STAR);
+        assert_eq!(lines("a/**b"), ["/a/*b"]);
+        assert_eq!(lines("a/x**y"), ["/a/x*y"]);
+        assert!(!matches("a/**b", "a/x/b", false));
+        assert!(matches("a/**b", "a/xb", false));
+    }
+
+    #[test]
+    fn double_star_before_an_escaped_slash_needs_a_directory() {
+        assert_eq!(
+            pattern("a/**\\/b").tokens,
+            [
+                lit('a'),
+                SLASH_TOKEN,
+                Token::DoubleStar,
+                Token::Slash { escaped: true },
+                lit('b')
+            ]
+        );
+        assert_eq!(lines("a/**\\/b"), ["/a/*/**/b"]);
+        assert_eq!(lines("**\\/b"), ["/*/**/b"]);
+        assert!(!matches("a/**\\/b", "a/b", false));
+        assert!(matches("a/**\\/b", "a/x/b", false));
+        assert!(matches("a/**\\/b", "a/x/y/b", false));
+    }
+
+    #[test]
+    fn double_star_right_after_the_literal_prefix_widens() {
+        // git matches the rest after the literal prefix `b` as a whole pattern, where the
+        // leading `**/` may match nothing or any directories.
+        assert_eq!(lines("b**/a"), ["/ba", "/b*/**/a"]);
+        for path in ["ba", "b/a", "bx/a", "bx/y/a"] {
+            assert!(matches("b**/a", path, false), "{path}");
+        }
+        assert!(!matches("b**/a", "xb/a", false));
+        assert_eq!(lines("/b**"), ["/b*", "/b*/**"]);
+        assert!(matches("/b**", "bx/y", false));
+        assert_eq!(lines("x/b**/a/"), ["/x/ba/", "/x/b*/**/a/"]);
+        // More `**/` right after are leading too (git matches the rest as a whole
+        // pattern), and add nothing; a single `*/` still needs one component.
+        assert_eq!(lines("b**/**/a"), ["/ba", "/b*/**/a"]);
+        assert_eq!(lines("b**/***/**/a"), ["/ba", "/b*/**/a"]);
+        assert!(matches("b**/**/a", "ba", false));
+        assert_eq!(lines("b**/**"), ["/b*", "/b*/**"]);
+        assert_eq!(lines("b**/*/a"), ["/b*/a", "/b*/**/*/a"]);
+        assert!(!matches("b**/*/a", "ba", false));
+        // When the runs match nothing, a `/` after them is the path's own.
+        assert_eq!(lines("a**//c"), ["/a/c"]);
+        assert_eq!(lines("a**/\\/c"), ["/a/c"]);
+        assert_eq!(lines("a**/**//c"), ["/a/c"]);
+        assert_eq!(lines("a**//"), ["/a/"]);
+        assert!(matches("a**//", "a", true));
+        assert!(!matches("a**//", "ab", true));
+        assert_eq!(never("a**///"), NeverMatches::EmptyComponent);
+        // Before `\/` the `**` cannot match nothing.
+        assert_eq!(lines("b**\\/a"), ["/b*/**/a"]);
+        assert_eq!(lines("a**\\/**"), ["/a*/**"]);
+        // ... so a `/` after that would make `//`: no line at all.
+        assert!(lines("a**\\//c").is_empty());
+        assert_eq!(lines("b**/**\\/a"), ["/b*/**/a"]);
+        assert!(matches("b**/**\\/a", "b/a", false));
+        assert!(!matches("b**/**\\/a", "ba", false));
+        assert!(!matches("b**\\/a", "ba", false));
+        assert!(matches("b**\\/a", "b/a", false));
+    }
+
+    #[test]
+    fn double_star_elsewhere_does_not_widen() {
+        // The prefix ends at a wildcard or an escape, not just before the stars.
+        assert_eq!(lines("b?**/a"), ["/b?*/a"]);
+        assert_eq!(lines("\\b**/a"), ["/b*/a"]);
+        // The prefix ends at an escaped slash.
+        assert_eq!(lines("q\\/x**/b"), ["/q/x*/b"]);
+        assert!(!matches("q\\/x**/b", "q/xb", false));
+        // Basename patterns have no prefix rule.
+        assert_eq!(lines("b**"), ["b*"]);
+    }
+
+    // What the other modules read.
+
+    #[test]
+    fn components_and_literal_prefixes() {
+        let git = pattern("/a/b\\*/c*/d");
+        assert_eq!(git.literal_components(), ["a", "b*"]);
+        let components: Vec<Option<String>> = git.components().collect();
+        assert_eq!(
+            components,
+            [
+                Some(String::new()),
+                Some("a".into()),
+                Some("b*".into()),
+                None,
+                Some("d".into())
+            ]
+        );
+        assert!(pattern("a").literal_components().is_empty());
+        assert_eq!(pattern("a/b").literal_components(), ["a", "b"]);
+        assert_eq!(pattern("a\\/b").literal_components(), ["a", "b"]);
+        let rebased = pattern("/layers/x/**/y/").without_leading_components(1);
+        assert_eq!(rebased.ignore_lines(), ["/x/**/y/"]);
+        assert!(rebased.dir_only && rebased.starts_with_slash());
+    }
+
+    /// A class written by `push_class`, as `globset` reads it through `ignore`, holds
+    /// exactly the bytes git's class does (every ASCII byte but NUL and `/` is checked).
+    fn written_class_matches_as_git_does(members: u128, negated: bool) -> Result<(), String> {
+        let class = ByteClass { negated, members };
+        if !negated && members & !((1u128 << b'/') | 1) == 0 {
+            return Ok(()); // parse never yields an empty class
+        }
+        let git = GitPattern {
+            negated: false,
+            dir_only: false,
+            path_pattern: false,
+            tokens: vec![lit('x'), Token::Class(class), lit('y')],
+        };
+        let matcher = RootMatcher::new([(0, &git)]).map_err(|error| error.to_string())?;
+        for byte in 1u8..128 {
+            if byte == b'/' {
+                continue;
+            }
+            let name = format!("x{}y", char::from(byte));
+            let member = members & (1u128 << byte) != 0;
+            let selected = matcher.decide(Path::new(&name), false) == Decision::Matched(0);
+            if selected != (member != negated) {
+                return Err(format!(
+                    "{:?} for {class:?}: byte {byte:#x} matched {selected}",
+                    git.ignore_lines()
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn tricky_classes_are_written_faithfully() {
+        let set = |bytes: &[u8]| bytes.iter().fold(0u128, |set, &b| set | (1u128 << b));
+        for bytes in [
+            &b"!\""[..],
+            b"^_",
+            b"!^",
+            b"!^-",
+            b"]-",
+            b"]",
+            b"-",
+            b"!",
+            b"^",
+            b"\\]",
+            b"[:",
+            b"&&~~--",
+            b" ",
+            b"\t\n",
+            b"{},",
+        ] {
+            for negated in [false, true] {
+                written_class_matches_as_git_does(set(bytes), negated).unwrap();
+            }
+        }
+    }
+
+    /// 256 cases from a fixed seed, or as many as `GROUP_WRITABLE_PROPTEST_CASES` says
+    /// (`bin/fuzz` sets it, and the seed with `GROUP_WRITABLE_PROPTEST_SEED`).
+    fn proptest_config() -> ProptestConfig {
+        let number = |variable: &str, default: u64| {
+            std::env::var(variable)
+                .ok()
+                .and_then(|value| value.trim().parse().ok())
+                .unwrap_or(default)
+        };
+        ProptestConfig {
+            cases: u32::try_from(number("GROUP_WRITABLE_PROPTEST_CASES", 256)).unwrap_or(u32::MAX),
+            rng_seed: proptest::test_runner::RngSeed::Fixed(number(
+                "GROUP_WRITABLE_PROPTEST_SEED",
+                0x0063_6c61_7373,
+            )),
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        }
+    }
+
+    proptest! {
+        #![proptest_config(proptest_config())]
+
+        #[test]
+        fn any_class_is_written_faithfully(members: u128, negated: bool) {
+            written_class_matches_as_git_does(members, negated).map_err(TestCaseError::fail)?;
+        }
+
+        #[test]
+        fn any_small_class_is_written_faithfully(
+            bytes in proptest::collection::vec(0u8..128, 1..6),
+            negated: bool,
+        ) {
+            let members = bytes.iter().fold(0u128, |set, &b| set | (1u128 << b));
+            written_class_matches_as_git_does(members, negated).map_err(TestCaseError::fail)?;
+        }
     }
 }

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 /// The patterns of one root, ready to match.
+#[derive(Debug)]
 pub struct RootMatcher {
     gitignore: Gitignore,
     /// The index (in the caller's pattern list) of the pattern behind each emitted line.
@@ -19,6 +20,16 @@ pub struct RootMatcher {
     /// How deep each selecting pattern reaches, used to skip directories no pattern can
     /// match in; `None` when some pattern can match anywhere.
     reaches: Option<Vec<Reach>>,
+}
+
+/// The patterns of a root are more than the matcher can compile: `globset` caps the size
+/// of the automaton it builds (at 10 MiB), which some thousands of wildcard patterns, or
+/// one pattern of hundreds of thousands of characters, exceed within the 1 MiB file limit.
+#[derive(Debug, thiserror::Error)]
+#[error("too many or too complex patterns to match ({patterns} in all; {detail})")]
+pub struct TooComplex {
+    pub patterns: usize,
+    pub detail: String,
 }
 
 /// The outcome of matching one path.
@@ -36,13 +47,21 @@ impl RootMatcher {
     /// # Panics
     ///
     /// Never in practice: `git_pattern` only writes lines `globset` accepts, which the
-    /// unit and conformance tests check. A line it rejects is a bug worth a loud failure.
-    #[must_use]
-    pub fn new<'p>(patterns: impl IntoIterator<Item = (usize, &'p GitPattern)>) -> Self {
+    /// unit, conformance and robustness tests check. A line it rejects is a bug worth a
+    /// loud failure.
+    #[expect(
+        clippy::panic_in_result_fn,
+        reason = "a line `ignore` rejects is a bug in git_pattern, not a user's mistake"
+    )]
+    pub fn new<'p>(
+        patterns: impl IntoIterator<Item = (usize, &'p GitPattern)>,
+    ) -> Result<Self, TooComplex> {
         let mut builder = GitignoreBuilder::new("");
         let mut pattern_of_line = HashMap::new();
         let mut reaches = Some(Vec::new());
+        let mut count = 0;
         for (index, git) in patterns {
+            count += 1;
             for line in git.ignore_lines() {
                 if let Err(error) = builder.add_line(None, &line) {
                     panic!("internal error: pattern written as `{line}` was rejected: {error}");
@@ -58,14 +77,16 @@ impl RootMatcher {
                 }
             }
         }
-        let gitignore = builder
-            .build()
-            .unwrap_or_else(|error| panic!("internal error: pattern set rejected: {error}"));
-        RootMatcher {
+        // Each line was accepted on its own, so what fails here is the size of the whole.
+        let gitignore = builder.build().map_err(|error| TooComplex {
+            patterns: count,
+            detail: error.to_string(),
+        })?;
+        Ok(RootMatcher {
             gitignore,
             pattern_of_line,
             reaches,
-        }
+        })
     }
 
     /// Whether there is nothing to match at all.
@@ -142,5 +163,67 @@ impl Reach {
                 .iter()
                 .zip(names)
                 .all(|(literal, name)| literal.as_bytes() == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::git_pattern::Line;
+
+    fn pattern(raw: &str) -> GitPattern {
+        match Line::parse(raw) {
+            Ok(Line::Pattern(git)) => git,
+            other => panic!("{raw:?} is {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_enormous_pattern_is_an_error_not_a_panic() {
+        // 240 KB, within the 1 MiB file limit but beyond globset's automaton size limit.
+        let git = pattern(&"a*".repeat(120_000));
+        let error = RootMatcher::new([(0, &git)]).err().expect("too complex");
+        assert_eq!(error.patterns, 1);
+        assert!(
+            error
+                .to_string()
+                .starts_with("too many or too complex patterns to match (1 in all; ")
+        );
+    }
+
+    #[test]
+    fn the_last_matching_pattern_decides() {
+        let patterns = [pattern("*.log"), pattern("!keep.log"), pattern("b**/a")];
+        let matcher = RootMatcher::new(patterns.iter().enumerate()).expect("small patterns");
+        let decide = |path: &str| matcher.decide(Path::new(path), false);
+        assert_eq!(decide("x.log"), Decision::Matched(0));
+        assert_eq!(decide("keep.log"), Decision::Unmatched);
+        assert_eq!(decide("ba"), Decision::Matched(2));
+        assert_eq!(decide("bx/y/a"), Decision::Matched(2));
+        assert_eq!(decide("other"), Decision::Unmatched);
+    }
+
+    #[test]
+    fn directories_no_pattern_can_reach_below_are_skipped() {
+        let patterns = [pattern("/a/b*/c"), pattern("!x")];
+        let matcher = RootMatcher::new(patterns.iter().enumerate()).expect("small patterns");
+        assert!(matcher.may_match_below(b"a"));
+        assert!(matcher.may_match_below(b"a/bx"));
+        assert!(!matcher.may_match_below(b"a/bx/c"));
+        assert!(!matcher.may_match_below(b"b"));
+        // A slash inside a class anchors without a separator: only the top level.
+        let anchored = [pattern("[/a]")];
+        let matcher = RootMatcher::new(anchored.iter().enumerate()).expect("small patterns");
+        assert!(!matcher.may_match_below(b"a"));
+        // `**`, widened or before `\/`, reaches any depth.
+        for raw in ["a/**\\/b", "a**/b", "**/b"] {
+            let git = [pattern(raw)];
+            let matcher = RootMatcher::new(git.iter().enumerate()).expect("small pattern");
+            assert!(matcher.may_match_below(b"a/x/y/z"), "{raw}");
+        }
+        // A basename pattern reaches everywhere.
+        let basename = [pattern("c")];
+        let matcher = RootMatcher::new(basename.iter().enumerate()).expect("small pattern");
+        assert!(matcher.may_match_below(b"q/r"));
     }
 }

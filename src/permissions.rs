@@ -4,7 +4,7 @@
 //! the app directory and, when a pattern addresses it, the layers root, and gathers what
 //! each pattern matched, the warnings, and the problems that fail the build.
 
-use crate::matcher::RootMatcher;
+use crate::matcher::{RootMatcher, TooComplex};
 use crate::mode::EntryKind;
 use crate::patterns::{
     self, Pattern, PatternError, PatternFileError, PatternList, Root, RootContext,
@@ -58,6 +58,9 @@ pub struct PassReport {
     /// Every changed path, sorted; only collected when the debug listing is on.
     pub changed_paths: Vec<ChangedPath>,
     pub duration: Duration,
+    /// The matcher of the app patterns, indexed like `patterns`, for the redirect plan
+    /// (which must leave what the user made group-writable alone); `None` without any.
+    pub app_matcher: Option<RootMatcher>,
 }
 
 impl PassReport {
@@ -86,6 +89,11 @@ pub enum PassError {
     RootUnreadable {
         path: PathBuf,
         error: rustix::io::Errno,
+    },
+    /// The patterns of one root are too many or too complex to compile.
+    TooComplex {
+        root: Root,
+        error: TooComplex,
     },
     /// Matched paths the build user could not change.
     Problems {
@@ -145,6 +153,7 @@ pub fn run(input: &PassInput<'_>) -> Result<PassReport, PassError> {
         report.patterns.push(PatternReport { pattern, counts });
     }
     report.changed_paths = walked.changed_paths;
+    report.app_matcher = walked.app_matcher;
     report.duration = started.elapsed();
     Ok(report)
 }
@@ -157,6 +166,8 @@ struct Walked {
     problems: Vec<(PathBuf, Problem)>,
     /// Sorted; empty unless the debug listing is on.
     changed_paths: Vec<ChangedPath>,
+    /// See `PassReport::app_matcher`.
+    app_matcher: Option<RootMatcher>,
 }
 
 /// Walks the app directory and the layers root, each with the patterns addressing it.
@@ -172,6 +183,7 @@ fn walk_roots(
     let changes = Mutex::new(Vec::new());
     let mut counts = vec![PatternCounts::default(); list.patterns.len()];
     let mut problems = Vec::new();
+    let mut app_matcher = None;
     for (root, directory, skips, directories_only) in [
         (Root::App, input.app_dir, &[][..], false),
         (Root::Layers, layers_root, &layers_skips[..], true),
@@ -182,7 +194,8 @@ fn walk_roots(
                 .enumerate()
                 .filter(|(_, pattern)| pattern.root == root)
                 .map(|(index, pattern)| (index, &pattern.git)),
-        );
+        )
+        .map_err(|error| PassError::TooComplex { root, error })?;
         if matcher.is_empty() {
             continue;
         }
@@ -225,6 +238,9 @@ fn walk_roots(
                 .into_iter()
                 .map(|problem| (directory.to_owned(), problem)),
         );
+        if root == Root::App {
+            app_matcher = Some(matcher);
+        }
     }
 
     let mut changed_paths = changes
@@ -235,6 +251,7 @@ fn walk_roots(
         counts,
         problems,
         changed_paths,
+        app_matcher,
     })
 }
 
@@ -353,6 +370,12 @@ impl fmt::Display for PassError {
             }
             PassError::RootUnreadable { path, error } => {
                 write!(f, "Could not open {}: {error}.", path.display())
+            }
+            PassError::TooComplex { root, error } => {
+                write!(
+                    f,
+                    "The patterns for the {root} directory cannot be used: {error}."
+                )
             }
             PassError::Problems { problems, .. } => write!(
                 f,
