@@ -182,7 +182,7 @@ mod tests {
     fn an_enormous_pattern_is_an_error_not_a_panic() {
         // 240 KB, within the 1 MiB file limit but beyond globset's automaton size limit.
         let git = pattern(&"a*".repeat(120_000));
-        let error = RootMatcher::new([(0, &git)]).err().expect("too complex");
+        let error = RootMatcher::new([(0, &git)]).expect_err("too complex");
         assert_eq!(error.patterns, 1);
         assert!(
             error
