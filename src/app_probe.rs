@@ -182,14 +182,7 @@ mod tests {
         let owned = patterns(dir.path(), text);
         let borrowed: Vec<&Pattern> = owned.iter().collect();
         // As the pass builds it: the app patterns, indexed like the whole list.
-        let matcher = RootMatcher::new(
-            owned
-                .iter()
-                .enumerate()
-                .filter(|(_, pattern)| pattern.root == Root::App)
-                .map(|(index, pattern)| (index, &pattern.git)),
-        )
-        .unwrap();
+        let matcher = RootMatcher::for_root(&owned, Root::App).unwrap();
         AppDirectory::new(dir.path(), &borrowed, Some(&matcher)).protected_by(relative)
     }
 

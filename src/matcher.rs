@@ -6,6 +6,7 @@
 //! is, with nothing below re-included (`!` cannot undo an excluded parent in git).
 
 use crate::git_pattern::{GitPattern, Token};
+use crate::patterns::{Pattern, Root};
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use std::collections::HashMap;
 use std::path::Path;
@@ -42,6 +43,18 @@ pub enum Decision {
 }
 
 impl RootMatcher {
+    /// The matcher of the patterns that address `root`, each reported under its index in
+    /// the whole list (so one list of counts serves both roots).
+    pub fn for_root(patterns: &[Pattern], root: Root) -> Result<Self, TooComplex> {
+        RootMatcher::new(
+            patterns
+                .iter()
+                .enumerate()
+                .filter(|(_, pattern)| pattern.root == root)
+                .map(|(index, pattern)| (index, &pattern.git)),
+        )
+    }
+
     /// Builds a matcher from `(index, pattern)` pairs in file order.
     ///
     /// # Panics

@@ -188,14 +188,8 @@ fn walk_roots(
         (Root::App, input.app_dir, &[][..], false),
         (Root::Layers, layers_root, &layers_skips[..], true),
     ] {
-        let matcher = RootMatcher::new(
-            list.patterns
-                .iter()
-                .enumerate()
-                .filter(|(_, pattern)| pattern.root == root)
-                .map(|(index, pattern)| (index, &pattern.git)),
-        )
-        .map_err(|error| PassError::TooComplex { root, error })?;
+        let matcher = RootMatcher::for_root(&list.patterns, root)
+            .map_err(|error| PassError::TooComplex { root, error })?;
         if matcher.is_empty() {
             continue;
         }

@@ -61,16 +61,10 @@ fn parse_and_build(text: &str) -> Result<(), TestCaseError> {
         check_written_lines(&pattern.git)?;
     }
     for root in [Root::App, Root::Layers] {
-        let matcher = RootMatcher::new(
-            list.patterns
-                .iter()
-                .enumerate()
-                .filter(|(_, pattern)| pattern.root == root)
-                .map(|(index, pattern)| (index, &pattern.git)),
-        )
         // Only thousands of patterns, or enormous ones, are too complex (see the
         // matcher's tests); a few short lines must always build.
-        .map_err(|error| TestCaseError::fail(format!("{text:?}: {error}")))?;
+        let matcher = RootMatcher::for_root(&list.patterns, root)
+            .map_err(|error| TestCaseError::fail(format!("{text:?}: {error}")))?;
         for probe in PROBES {
             let _ = matcher.decide(Path::new(probe), true);
             let _ = matcher.decide(Path::new(probe), false);

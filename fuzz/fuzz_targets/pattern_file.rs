@@ -49,14 +49,8 @@ fuzz_target!(|data: &[u8]| {
         check_written_lines(&pattern.git);
     }
     for root in [Root::App, Root::Layers] {
-        let selected = list
-            .patterns
-            .iter()
-            .enumerate()
-            .filter(|(_, pattern)| pattern.root == root)
-            .map(|(index, pattern)| (index, &pattern.git));
         // Too many or too complex patterns are an error for the user, not a panic.
-        let Ok(matcher) = RootMatcher::new(selected) else {
+        let Ok(matcher) = RootMatcher::for_root(&list.patterns, root) else {
             continue;
         };
         for probe in PROBES {
