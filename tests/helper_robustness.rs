@@ -290,12 +290,14 @@ fn the_helper_binary_exits_0_with_valid_output_on_any_configuration() {
         .join(group_writable::helper::PROGRAM);
     let layer = tempfile::Builder::new()
         .prefix("group-writable-helper-robustness-")
-        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .tempdir_in(support::scratch_parent())
         .expect("temporary layer");
     // The sandboxed run user must reach the layer.
-    for dir in [layer.path(), Path::new(env!("CARGO_TARGET_TMPDIR"))] {
-        fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    }
+    fs::set_permissions(
+        layer.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
     fs::create_dir_all(layer.path().join("exec.d")).unwrap();
     fs::create_dir_all(layer.path().join("seeds/rails-tmp/pids")).unwrap();
     fs::copy(

@@ -59,6 +59,18 @@ pub fn build_uid() -> u32 {
     }
 }
 
+/// Where the tests' directories go: Cargo's temporary directory for tests, unless that
+/// is below `/tmp` (the repository cloned there): the helper runs in a sandbox with a
+/// test's own directory mounted on `/tmp`, which would hide the app and the layers.
+pub fn scratch_parent() -> PathBuf {
+    let target_tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    if target_tmp.starts_with("/tmp") {
+        PathBuf::from("/var/tmp")
+    } else {
+        target_tmp.to_owned()
+    }
+}
+
 /// The directories of one buildpack run, under a fresh temporary directory.
 pub struct CnbDirs {
     /// Removed when dropped.
@@ -85,7 +97,7 @@ impl CnbDirs {
         // Not under /tmp: the helper runs with the test's own directory mounted there.
         let temp = tempfile::Builder::new()
             .prefix("group-writable-test-")
-            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+            .tempdir_in(scratch_parent())
             .expect("temporary directory");
         let root = temp.path().to_owned();
         // The build user must be able to reach the directories below.
