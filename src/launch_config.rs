@@ -196,24 +196,27 @@ impl<'a> Config<'a> {
 
     /// The env redirects, in order.
     pub fn envs(&self) -> impl Iterator<Item = EnvRedirect<'a>> + use<'a> {
-        let tmp_base = self.tmp_base;
-        self.entries
-            .split('\n')
-            .filter_map(move |line| match parse_line(tmp_base, line) {
-                Ok(Line::Env(env)) => Some(env),
-                _ => None,
-            })
+        self.lines().filter_map(|line| match line {
+            Line::Env(env) => Some(env),
+            _ => None,
+        })
     }
 
     /// The path redirects, in order.
     pub fn paths(&self) -> impl Iterator<Item = PathRedirect<'a>> + use<'a> {
+        self.lines().filter_map(|line| match line {
+            Line::Path(path) => Some(path),
+            _ => None,
+        })
+    }
+
+    /// Every entry line, read again (`parse` checked them all; nothing is kept, so the
+    /// helper allocates nothing for them).
+    fn lines(&self) -> impl Iterator<Item = Line<'a>> + use<'a> {
         let tmp_base = self.tmp_base;
         self.entries
             .split('\n')
-            .filter_map(move |line| match parse_line(tmp_base, line) {
-                Ok(Line::Path(path)) => Some(path),
-                _ => None,
-            })
+            .filter_map(move |line| parse_line(tmp_base, line).ok())
     }
 }
 

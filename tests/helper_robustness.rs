@@ -19,7 +19,6 @@ use proptest::prelude::*;
 use proptest::test_runner::{TestCaseError, TestRunner};
 use std::fs;
 use std::path::Path;
-use std::process::Command;
 
 const DEFAULT_CASES: u32 = 400;
 /// Running the binary costs a process (and a sandbox) per case.
@@ -258,15 +257,7 @@ fn the_env_output_is_valid_toml_of_exactly_the_variables_set() {
 /// tmp base), with fd 3 on a pipe.
 fn run_helper(layer: &Path) -> (Option<i32>, String, String) {
     let helper = layer.join("exec.d").join(group_writable::helper::PROGRAM);
-    let mut command = if support::running_as_root() {
-        let mut setpriv = Command::new("setpriv");
-        setpriv
-            .args(["--reuid=1002", "--regid=1000", "--clear-groups"])
-            .arg("bwrap");
-        setpriv
-    } else {
-        Command::new("bwrap")
-    };
+    let mut command = support::as_user(support::RUN_UID, Path::new("bwrap"));
     let output = command
         .args(["--bind", "/", "/", "--tmpfs", "/tmp", "--chdir", "/"])
         .args(["--", "/bin/sh", "-c", "exec \"$0\" 3>&1 1>&2"])

@@ -45,6 +45,23 @@ pub fn buildpack_dir() -> PathBuf {
     dir
 }
 
+/// A command that runs `program` as `uid` in the shared group `BUILD_GID`, with no
+/// supplementary groups, when the tests run as root (through `setpriv`, as the lifecycle's
+/// own privilege drop would leave root's groups behind); as the current user otherwise.
+pub fn as_user(uid: u32, program: &Path) -> Command {
+    if running_as_root() {
+        let mut setpriv = Command::new("setpriv");
+        setpriv
+            .arg(format!("--reuid={uid}"))
+            .arg(format!("--regid={BUILD_GID}"))
+            .arg("--clear-groups")
+            .arg(program);
+        setpriv
+    } else {
+        Command::new(program)
+    }
+}
+
 /// Whether the tests run as root, so the buildpack runs as `BUILD_UID` through setpriv.
 pub fn running_as_root() -> bool {
     rustix::process::geteuid().is_root()
@@ -209,17 +226,7 @@ impl CnbDirs {
 
     fn command(&self, program: &Path) -> Command {
         let buildpack = buildpack_dir();
-        let mut command = if running_as_root() {
-            let mut setpriv = Command::new("setpriv");
-            setpriv
-                .arg(format!("--reuid={BUILD_UID}"))
-                .arg(format!("--regid={BUILD_GID}"))
-                .arg("--clear-groups")
-                .arg(program);
-            setpriv
-        } else {
-            Command::new(program)
-        };
+        let mut command = as_user(BUILD_UID, program);
         command
             .current_dir(&self.app)
             .env_clear()
@@ -414,17 +421,7 @@ impl Launch<'_> {
         let dirs = self.dirs;
         let helper = dirs.layers.join(HELPER);
         assert!(helper.is_file(), "no helper at {}", helper.display());
-        let mut command = if running_as_root() {
-            let mut setpriv = Command::new("setpriv");
-            setpriv
-                .arg(format!("--reuid={RUN_UID}"))
-                .arg(format!("--regid={BUILD_GID}"))
-                .arg("--clear-groups")
-                .arg("bwrap");
-            setpriv
-        } else {
-            Command::new("bwrap")
-        };
+        let mut command = as_user(RUN_UID, Path::new("bwrap"));
         let tmp_mount: Vec<OsString> = match self.tmp {
             TmpMount::Writable => vec!["--bind".into(), dirs.tmp.clone().into(), "/tmp".into()],
             TmpMount::ReadOnly => vec!["--ro-bind".into(), dirs.tmp.clone().into(), "/tmp".into()],
