@@ -1,19 +1,19 @@
 //! The CNB entry points: detect and build, as libcnb calls them. Each step's logic lives
 //! in its own module; this file wires them together and writes the build log.
 
-use crate::app_probe::AppDirectory;
-use crate::catalog::Redirect;
 use crate::error::{self, GroupWritableError};
-use crate::helper;
-use crate::label::{self, BuildIds, Policy};
-use crate::mode::EntryKind;
-use crate::patterns::Pattern;
-use crate::permissions::{self, PassInput, PassReport};
-use crate::redirect_install::{self, PathReport};
-use crate::redirect_plan::{self, Decision, Existing, Outcome, Skip};
+use crate::pass::mode::EntryKind;
+use crate::pass::patterns::Pattern;
+use crate::pass::walk::BuildUser;
+use crate::pass::{self, PassInput, PassReport};
+use crate::policy::label::{self, BuildIds, Policy};
+use crate::redirects::catalog::Redirect;
+use crate::redirects::install::{self, PathReport};
+use crate::redirects::plan::{self, Decision, Existing, Outcome, Skip};
+use crate::redirects::probe::AppDirectory;
 use crate::settings::{self, RedirectSetting, Settings};
-use crate::walk::BuildUser;
 use bullet_stream::{Print, style};
+use group_writable_launch::contract;
 use libcnb::build::{BuildContext, BuildResult, BuildResultBuilder};
 use libcnb::data::launch::{Label, LaunchBuilder};
 use libcnb::data::layer_name;
@@ -46,7 +46,7 @@ impl Buildpack for GroupWritableBuildpack {
         let log = Print::new(stdout()).h2("Group Writable");
         let settings =
             Settings::read(lookup(context.platform.env())).map_err(GroupWritableError::Settings)?;
-        let report = permissions::run(&PassInput {
+        let report = pass::run(&PassInput {
             app_dir: &context.app_dir,
             layers_dir: &context.layers_dir,
             settings: &settings,
@@ -60,7 +60,7 @@ impl Buildpack for GroupWritableBuildpack {
         let tmp_base = settings.tmp_base.to_string_lossy().into_owned();
         let patterns: Vec<&Pattern> = report.patterns.iter().map(|r| &r.pattern).collect();
         let app = AppDirectory::new(&context.app_dir, &patterns, report.app_matcher.as_ref());
-        let decisions = redirect_plan::plan(&settings.redirects, &tmp_base, &app)
+        let decisions = plan::plan(&settings.redirects, &tmp_base, &app)
             .map_err(GroupWritableError::UnknownRedirects)?;
         let mut paths = Vec::new();
         if decisions
@@ -74,11 +74,10 @@ impl Buildpack for GroupWritableBuildpack {
                     launch: true,
                 },
             )?;
-            paths =
-                redirect_install::install(&context.app_dir, &layer.path(), &tmp_base, &decisions)
-                    .map_err(GroupWritableError::Redirect)?;
+            paths = install::install(&context.app_dir, &layer.path(), &tmp_base, &decisions)
+                .map_err(GroupWritableError::Redirect)?;
             layer.write_exec_d_programs([(
-                helper::PROGRAM,
+                contract::PROGRAM,
                 additional_buildpack_binary_path!("group-writable-redirects"),
             )])?;
         }
@@ -256,8 +255,8 @@ fn log_redirects(
     {
         section = section.sub_bullet(format!(
             "The exec.d helper {} applies them at every launch ({}=off turns it off)",
-            style::value(helper::PROGRAM),
-            helper::SWITCH
+            style::value(contract::PROGRAM),
+            contract::SWITCH
         ));
     }
     section.done()

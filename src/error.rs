@@ -1,11 +1,11 @@
 //! The buildpack's failures and how they are explained to the person reading the build
 //! log: what happened, where, and how to fix it.
 
-use crate::permissions::PassError;
-use crate::redirect_install::InstallError;
-use crate::redirect_plan::UnknownIds;
+use crate::pass::PassError;
+use crate::pass::walk::Problem;
+use crate::redirects::install::InstallError;
+use crate::redirects::plan::UnknownIds;
 use crate::settings::SettingError;
-use crate::walk::Problem;
 use bullet_stream::Print;
 use std::fmt::Write as _;
 

@@ -4,7 +4,7 @@
 //! must be attributed to the same pattern line. See `common` for how that is measured.
 //!
 //! The cases cover the whole gitignore grammar, every rule where the `ignore` crate reads
-//! a line differently from git (see `src/git_pattern.rs`), and every disagreement the
+//! a line differently from git (see `crates/gitignore/src/git_pattern.rs`), and every disagreement the
 //! differential search (`tests/differential.rs`) has found, as fixed regressions.
 
 // Integration tests link every dependency of the package but use only a few.
@@ -13,7 +13,7 @@
 mod common;
 
 use common::{GitOracle, LinkTarget, Tree};
-use group_writable::git_pattern::Line;
+use group_writable_gitignore::git_pattern::Line;
 
 /// The tree most cases run on: names that the cases tell apart, with symlinks to files
 /// and directories inside and outside the app.

@@ -13,8 +13,8 @@
 mod common;
 
 use common::{GitOracle, LinkTarget, Node, Tree};
-use group_writable::git_pattern::Line;
-use group_writable::patterns::{self, RootContext};
+use group_writable::pass::patterns::{self, RootContext};
+use group_writable_gitignore::git_pattern::Line;
 use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::{TestCaseError, TestRunner};

@@ -12,9 +12,9 @@
 mod common;
 mod support;
 
-use group_writable::exec_d_toml::{self, Output};
-use group_writable::helper::{EnvChoice, exec_d_output};
-use group_writable::launch_config::{self, Config};
+use group_writable_launch::contract::{self, Config};
+use group_writable_launch::exec_d_toml::{self, Output};
+use group_writable_launch::helper::{EnvChoice, exec_d_output};
 use proptest::prelude::*;
 use proptest::test_runner::{TestCaseError, TestRunner};
 use std::fs;
@@ -256,7 +256,9 @@ fn the_env_output_is_valid_toml_of_exactly_the_variables_set() {
 /// root, in a sandbox whose `/tmp` is a fresh tmpfs (a mutated configuration may name any
 /// tmp base), with fd 3 on a pipe.
 fn run_helper(layer: &Path) -> (Option<i32>, String, String) {
-    let helper = layer.join("exec.d").join(group_writable::helper::PROGRAM);
+    let helper = layer
+        .join("exec.d")
+        .join(group_writable_launch::contract::PROGRAM);
     let mut command = support::as_user(support::RUN_UID, Path::new("bwrap"));
     let output = command
         .args(["--bind", "/", "/", "--tmpfs", "/tmp", "--chdir", "/"])
@@ -278,7 +280,7 @@ fn run_helper(layer: &Path) -> (Option<i32>, String, String) {
 fn the_helper_binary_exits_0_with_valid_output_on_any_configuration() {
     let packaged = support::buildpack_dir()
         .join(".libcnb-cargo/additional-bin")
-        .join(group_writable::helper::PROGRAM);
+        .join(group_writable_launch::contract::PROGRAM);
     let layer = tempfile::Builder::new()
         .prefix("group-writable-helper-robustness-")
         .tempdir_in(support::scratch_parent())
@@ -296,10 +298,10 @@ fn the_helper_binary_exits_0_with_valid_output_on_any_configuration() {
         layer
             .path()
             .join("exec.d")
-            .join(group_writable::helper::PROGRAM),
+            .join(group_writable_launch::contract::PROGRAM),
     )
     .unwrap();
-    let config_path = layer.path().join(launch_config::FILE_NAME);
+    let config_path = layer.path().join(contract::FILE_NAME);
     run(
         "helper binary",
         DEFAULT_BINARY_CASES,

@@ -1,7 +1,7 @@
 //! Robustness of the pattern parser: any text or bytes go through the whole path from a
 //! pattern file to a matcher without a panic, and every line `git_pattern` writes for the
 //! `ignore` crate is taken by it as exactly one pattern (a line it rejected would make
-//! `RootMatcher::new` panic; one it dropped or trimmed would silently match differently).
+//! `Matcher::new` panic; one it dropped or trimmed would silently match differently).
 //!
 //! Case counts follow `GROUP_WRITABLE_PROPTEST_CASES` (see `bin/fuzz`).
 
@@ -10,9 +10,9 @@
 
 mod common;
 
-use group_writable::git_pattern::{GitPattern, Line};
-use group_writable::matcher::RootMatcher;
-use group_writable::patterns::{self, Root, RootContext};
+use group_writable::pass::patterns::{self, Root, RootContext};
+use group_writable_gitignore::git_pattern::{GitPattern, Line};
+use group_writable_gitignore::matcher::Matcher;
 use ignore::gitignore::GitignoreBuilder;
 use proptest::prelude::*;
 use proptest::test_runner::{TestCaseError, TestRunner};
@@ -63,7 +63,7 @@ fn parse_and_build(text: &str) -> Result<(), TestCaseError> {
     for root in [Root::App, Root::Layers] {
         // Only thousands of patterns, or enormous ones, are too complex (see the
         // matcher's tests); a few short lines must always build.
-        let matcher = RootMatcher::for_root(&list.patterns, root)
+        let matcher = patterns::matcher_for(&list.patterns, root)
             .map_err(|error| TestCaseError::fail(format!("{text:?}: {error}")))?;
         for probe in PROBES {
             let _ = matcher.decide(Path::new(probe), true);
@@ -157,7 +157,7 @@ fn single_lines_never_panic() {
         for raw in text.split('\n') {
             if let Ok(Line::Pattern(git)) = Line::parse(raw) {
                 check_written_lines(&git)?;
-                let matcher = RootMatcher::new([(0, &git)])
+                let matcher = Matcher::new([(0, &git)])
                     .map_err(|error| TestCaseError::fail(format!("{raw:?}: {error}")))?;
                 for probe in PROBES {
                     let _ = matcher.decide(Path::new(probe), false);

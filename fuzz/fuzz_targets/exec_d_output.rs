@@ -2,7 +2,7 @@
 //! reads back as exactly the pairs written (the launcher aborts the app on bad TOML).
 #![no_main]
 
-use group_writable::exec_d_toml::{self, Output};
+use group_writable_launch::exec_d_toml::{self, Output};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|pairs: Vec<(String, String)>| {

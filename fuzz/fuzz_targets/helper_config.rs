@@ -4,7 +4,7 @@
 //! descriptor) and every seed inside the layer.
 #![no_main]
 
-use group_writable::launch_config::Config;
+use group_writable::contract::Config;
 use libfuzzer_sys::fuzz_target;
 
 fn is_own_target(base: &str, path: &str) -> bool {
@@ -22,12 +22,18 @@ fuzz_target!(|bytes: &[u8]| {
     };
     let base = config.tmp_base;
     for env in config.envs() {
-        assert!(env.value == base || is_own_target(base, env.value), "{text:?}");
+        assert!(
+            env.value == base || is_own_target(base, env.value),
+            "{text:?}"
+        );
     }
     for path in config.paths() {
         assert!(is_own_target(base, path.target), "{text:?}");
         if let Some(seed) = path.seed {
-            assert!(!seed.starts_with('/') && !seed.split('/').any(|part| part == ".."), "{text:?}");
+            assert!(
+                !seed.starts_with('/') && !seed.split('/').any(|part| part == ".."),
+                "{text:?}"
+            );
         }
     }
 });

@@ -4,14 +4,16 @@
 //! match differently from git without a word).
 #![no_main]
 
-use group_writable::git_pattern::GitPattern;
-use group_writable::matcher::RootMatcher;
-use group_writable::patterns::{self, Root, RootContext};
+use group_writable::pass::patterns::{self, Root, RootContext};
+use group_writable_gitignore::git_pattern::GitPattern;
+use group_writable_gitignore::matcher::Matcher;
 use ignore::gitignore::GitignoreBuilder;
 use libfuzzer_sys::fuzz_target;
 use std::path::Path;
 
-const PROBES: &[&str] = &["a", "a/b", "ab", "a b", "a\\b", "[a]", "#a", "!a", "é", "a/b/c/d"];
+const PROBES: &[&str] = &[
+    "a", "a/b", "ab", "a b", "a\\b", "[a]", "#a", "!a", "é", "a/b/c/d",
+];
 
 fn check_written_lines(git: &GitPattern) {
     for line in git.ignore_lines() {
@@ -50,7 +52,7 @@ fuzz_target!(|data: &[u8]| {
     }
     for root in [Root::App, Root::Layers] {
         // Too many or too complex patterns are an error for the user, not a panic.
-        let Ok(matcher) = RootMatcher::for_root(&list.patterns, root) else {
+        let Ok(matcher) = patterns::matcher_for(&list.patterns, root) else {
             continue;
         };
         for probe in PROBES {

@@ -1,6 +1,6 @@
 //! The exec.d helper (`<layer>/exec.d/group-writable-redirects`): the CNB launcher runs it
 //! before every app process. Everything but the process's edges (its arguments, file
-//! descriptor 3) lives in the library (`group_writable::helper`).
+//! descriptor 3) lives in the library (`group_writable_launch::helper`, crate `crates/launch`).
 //!
 //! It runs at every container start, so it takes the shortest way there:
 //!
@@ -16,7 +16,8 @@
 // The library's dependencies are not all this binary's.
 #![allow(unused_crate_dependencies)]
 
-use group_writable::helper::{self, OutputError, PROGRAM, Process};
+use group_writable_launch::contract::PROGRAM;
+use group_writable_launch::helper::{self, OutputError, Process};
 use std::ffi::{CStr, OsStr, c_char, c_int};
 use std::io::Write as _;
 use std::marker::PhantomData;

@@ -11,9 +11,9 @@
 // Each suite that includes this module uses its own part of it.
 #![allow(dead_code)]
 
-use group_writable::permissions::{self, PassInput};
+use group_writable::pass::walk::BuildUser;
+use group_writable::pass::{self, PassInput};
 use group_writable::settings::Settings;
-use group_writable::walk::BuildUser;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsStr;
 use std::fmt;
@@ -335,7 +335,7 @@ pub(crate) fn compare(oracle: &GitOracle, tree: &Tree, patterns: &str) -> Compar
         .collect();
 
     let settings = Settings::read(|_| None).expect("default settings");
-    let report = permissions::run(&PassInput {
+    let report = pass::run(&PassInput {
         app_dir: &app,
         layers_dir: &layers_dir,
         settings: &settings,

@@ -1,6 +1,7 @@
-//! The build's decisions, as the exec.d helper reads them at every launch: a tiny,
-//! versioned, line-oriented text file in the helper's layer, written at build and parsed
-//! at launch by this one module.
+//! The build-to-launch contract: the names both sides agree on, and the build's
+//! decisions as the exec.d helper reads them at every launch, a tiny, versioned,
+//! line-oriented text file in the helper's layer, written at build and parsed at launch
+//! by this one module. The buildpack imports it to write; the helper, to read.
 //!
 //! Why not TOML or JSON: the helper runs before every app start and must stay small and
 //! quick, so it links neither `toml` nor `serde`. The format needs no escaping: every
@@ -23,9 +24,17 @@
 //! `<base>/group-writable/`, and the seed directory relative to the layer (or `-`). The
 //! final `end` line tells a complete file from a truncated one.
 
-use crate::catalog::OWN_DIRECTORY;
 use std::fmt;
 use std::fmt::Write as _;
+
+/// The helper's name: its bin target, its file in `exec.d/`, the prefix of its messages.
+pub const PROGRAM: &str = "group-writable-redirects";
+/// `BPL_GROUP_WRITABLE_REDIRECTS=off` turns the helper off at run time.
+pub const SWITCH: &str = "BPL_GROUP_WRITABLE_REDIRECTS";
+/// `BPL_GROUP_WRITABLE_DEBUG=true` prints what the helper did to stderr.
+pub const DEBUG: &str = "BPL_GROUP_WRITABLE_DEBUG";
+/// The directory under the tmp base that holds every target of our own.
+pub const OWN_DIRECTORY: &str = "group-writable";
 
 /// The file name, in the helper's layer (beside `exec.d/`, which may hold only programs).
 pub const FILE_NAME: &str = "redirects.conf";

@@ -3,10 +3,10 @@
 //! its owner) or drops it, replaces the app path by a symlink to its target under the
 //! tmp base, and writes the helper's configuration beside it.
 
-use crate::catalog::Redirect;
-use crate::launch_config::{self, EnvRedirect, PathRedirect};
-use crate::redirect_plan::{Decision, Existing, Outcome};
-use crate::tree_copy::{self, Kind};
+use crate::redirects::catalog::Redirect;
+use crate::redirects::plan::{Decision, Existing, Outcome};
+use group_writable_launch::contract::{self, EnvRedirect, PathRedirect};
+use group_writable_launch::tree_copy::{self, Kind};
 use std::fmt;
 use std::fs;
 use std::io;
@@ -100,8 +100,8 @@ pub fn install(
             seed: seeded.then_some(seed.as_str()),
         })
         .collect();
-    let config_path = layer_dir.join(launch_config::FILE_NAME);
-    let text = launch_config::write(tmp_base, &envs, &paths).map_err(|error| InstallError {
+    let config_path = layer_dir.join(contract::FILE_NAME);
+    let text = contract::write(tmp_base, &envs, &paths).map_err(|error| InstallError {
         id: "(configuration)",
         path: config_path.clone(),
         action: "write",

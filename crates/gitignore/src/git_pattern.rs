@@ -793,7 +793,7 @@ fn push_class_members(out: &mut String, members: u128) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::matcher::{Decision, RootMatcher};
+    use crate::matcher::{Decision, Matcher};
     use proptest::prelude::*;
     use std::path::Path;
 
@@ -853,7 +853,7 @@ mod tests {
     /// Whether the pattern line, through `ignore`, matches the path.
     fn matches(raw: &str, path: &str, is_dir: bool) -> bool {
         let git = pattern(raw);
-        let matcher = RootMatcher::new([(0, &git)]).expect("one small pattern");
+        let matcher = Matcher::new([(0, &git)]).expect("one small pattern");
         matcher.decide(Path::new(path), is_dir) == Decision::Matched(0)
     }
 
@@ -1360,7 +1360,7 @@ mod tests {
             path_pattern: false,
             tokens: vec![lit('x'), Token::Class(class), lit('y')],
         };
-        let matcher = RootMatcher::new([(0, &git)]).map_err(|error| error.to_string())?;
+        let matcher = Matcher::new([(0, &git)]).map_err(|error| error.to_string())?;
         for byte in 1u8..128 {
             if byte == b'/' {
                 continue;

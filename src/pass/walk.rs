@@ -15,9 +15,9 @@
 //! `stat` plus one `chmod` only when its mode lacks a bit, and the work is shared between
 //! threads (a busy thread hands a subdirectory to an idle one).
 
-use crate::matcher::{Decision, RootMatcher};
-use crate::mode::{EntryKind, group_writable_mode};
-use crate::patterns::Root;
+use crate::pass::mode::{EntryKind, group_writable_mode};
+use crate::pass::patterns::Root;
+use group_writable_gitignore::matcher::{Decision, Matcher};
 use rustix::fs::{AtFlags, FileType, Mode, OFlags, RawDir};
 use rustix::io::Errno;
 use std::ffi::{CStr, OsStr};
@@ -32,7 +32,7 @@ use std::sync::{Condvar, Mutex};
 pub struct RootWalk<'a> {
     pub root: Root,
     pub directory: &'a Path,
-    pub matcher: &'a RootMatcher,
+    pub matcher: &'a Matcher,
     /// Top-level names never entered (the lifecycle's and our own directories in the
     /// layers root).
     pub skip_top_level: &'a [&'a OsStr],

@@ -76,9 +76,6 @@ pub enum Content {
     Discard,
 }
 
-/// The directory under the tmp base that holds every target of our own.
-pub const OWN_DIRECTORY: &str = "group-writable";
-
 const PYTHON: &[&str] = &["requirements.txt", "pyproject.toml", "Pipfile", "setup.py"];
 const NEXT: &[&str] = &[
     "next.config.js",

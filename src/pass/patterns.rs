@@ -5,7 +5,8 @@
 //! Reading the file itself (size, type, encoding) is `read_pattern_file`; splitting text
 //! into lines and lines into patterns is pure and unit-tested.
 
-use crate::git_pattern::{GitPattern, Line, NeverMatches, SyntaxError};
+use group_writable_gitignore::git_pattern::{GitPattern, Line, NeverMatches, SyntaxError};
+use group_writable_gitignore::matcher::{Matcher, TooComplex};
 use std::fmt;
 use std::fs;
 use std::io::Read as _;
@@ -432,6 +433,18 @@ pub fn decode_pattern_bytes(path: &Path, bytes: Vec<u8>) -> Result<String, Patte
             byte,
         }
     })
+}
+
+/// The matcher of the patterns that address `root`, each reported under its index in the
+/// whole list (so one list of counts serves both roots).
+pub fn matcher_for(patterns: &[Pattern], root: Root) -> Result<Matcher, TooComplex> {
+    Matcher::new(
+        patterns
+            .iter()
+            .enumerate()
+            .filter(|(_, pattern)| pattern.root == root)
+            .map(|(index, pattern)| (index, &pattern.git)),
+    )
 }
 
 #[cfg(test)]

@@ -5,9 +5,9 @@
 //! The last question is answered the way the walk decides: top-down, a matched directory
 //! covering its whole subtree, symlinks and special files never matched.
 
-use crate::matcher::{Decision, RootMatcher};
-use crate::patterns::Pattern;
-use crate::redirect_plan::{AppProbe, PathState};
+use crate::pass::patterns::Pattern;
+use crate::redirects::plan::{AppProbe, PathState};
+use group_writable_gitignore::matcher::{Decision, Matcher};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -18,7 +18,7 @@ pub struct AppDirectory<'a> {
     patterns: &'a [&'a Pattern],
     /// The pass's matcher over the app patterns, indexed like `patterns`; `None` when
     /// there are none.
-    matcher: Option<&'a RootMatcher>,
+    matcher: Option<&'a Matcher>,
 }
 
 impl<'a> AppDirectory<'a> {
@@ -26,7 +26,7 @@ impl<'a> AppDirectory<'a> {
     pub fn new(
         app_dir: &'a Path,
         patterns: &'a [&'a Pattern],
-        matcher: Option<&'a RootMatcher>,
+        matcher: Option<&'a Matcher>,
     ) -> Self {
         AppDirectory {
             app_dir,
@@ -43,7 +43,7 @@ impl<'a> AppDirectory<'a> {
     }
 
     /// The first pattern matching an entry below the unmatched directory `relative`.
-    fn matched_below(&self, matcher: &RootMatcher, relative: &str) -> Option<usize> {
+    fn matched_below(&self, matcher: &Matcher, relative: &str) -> Option<usize> {
         let entries = fs::read_dir(self.app_dir.join(relative)).ok()?;
         for entry in entries.flatten() {
             let Ok(file_type) = entry.file_type() else {
@@ -145,7 +145,7 @@ impl AppProbe for AppDirectory<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::patterns::{Root, RootContext, parse_pattern_text};
+    use crate::pass::patterns::{self, Root, RootContext, parse_pattern_text};
     use std::os::unix::fs::symlink;
 
     fn app() -> tempfile::TempDir {
@@ -182,7 +182,7 @@ mod tests {
         let owned = patterns(dir.path(), text);
         let borrowed: Vec<&Pattern> = owned.iter().collect();
         // As the pass builds it: the app patterns, indexed like the whole list.
-        let matcher = RootMatcher::for_root(&owned, Root::App).unwrap();
+        let matcher = patterns::matcher_for(&owned, Root::App).unwrap();
         AppDirectory::new(dir.path(), &borrowed, Some(&matcher)).protected_by(relative)
     }
 

@@ -6,14 +6,13 @@
 //! is, with nothing below re-included (`!` cannot undo an excluded parent in git).
 
 use crate::git_pattern::{GitPattern, Token};
-use crate::patterns::{Pattern, Root};
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use std::collections::HashMap;
 use std::path::Path;
 
-/// The patterns of one root, ready to match.
+/// A list of patterns, ready to match paths relative to one root directory.
 #[derive(Debug)]
-pub struct RootMatcher {
+pub struct Matcher {
     gitignore: Gitignore,
     /// The index (in the caller's pattern list) of the pattern behind each emitted line.
     /// A line emitted twice maps to its last pattern, which is the one git reports.
@@ -42,19 +41,7 @@ pub enum Decision {
     Unmatched,
 }
 
-impl RootMatcher {
-    /// The matcher of the patterns that address `root`, each reported under its index in
-    /// the whole list (so one list of counts serves both roots).
-    pub fn for_root(patterns: &[Pattern], root: Root) -> Result<Self, TooComplex> {
-        RootMatcher::new(
-            patterns
-                .iter()
-                .enumerate()
-                .filter(|(_, pattern)| pattern.root == root)
-                .map(|(index, pattern)| (index, &pattern.git)),
-        )
-    }
-
+impl Matcher {
     /// Builds a matcher from `(index, pattern)` pairs in file order.
     ///
     /// # Panics
@@ -95,7 +82,7 @@ impl RootMatcher {
             patterns: count,
             detail: error.to_string(),
         })?;
-        Ok(RootMatcher {
+        Ok(Matcher {
             gitignore,
             pattern_of_line,
             reaches,
@@ -195,7 +182,7 @@ mod tests {
     fn an_enormous_pattern_is_an_error_not_a_panic() {
         // 240 KB, within the 1 MiB file limit but beyond globset's automaton size limit.
         let git = pattern(&"a*".repeat(120_000));
-        let error = RootMatcher::new([(0, &git)]).expect_err("too complex");
+        let error = Matcher::new([(0, &git)]).expect_err("too complex");
         assert_eq!(error.patterns, 1);
         assert!(
             error
@@ -207,7 +194,7 @@ mod tests {
     #[test]
     fn the_last_matching_pattern_decides() {
         let patterns = [pattern("*.log"), pattern("!keep.log"), pattern("b**/a")];
-        let matcher = RootMatcher::new(patterns.iter().enumerate()).expect("small patterns");
+        let matcher = Matcher::new(patterns.iter().enumerate()).expect("small patterns");
         let decide = |path: &str| matcher.decide(Path::new(path), false);
         assert_eq!(decide("x.log"), Decision::Matched(0));
         assert_eq!(decide("keep.log"), Decision::Unmatched);
@@ -219,24 +206,24 @@ mod tests {
     #[test]
     fn directories_no_pattern_can_reach_below_are_skipped() {
         let patterns = [pattern("/a/b*/c"), pattern("!x")];
-        let matcher = RootMatcher::new(patterns.iter().enumerate()).expect("small patterns");
+        let matcher = Matcher::new(patterns.iter().enumerate()).expect("small patterns");
         assert!(matcher.may_match_below(b"a"));
         assert!(matcher.may_match_below(b"a/bx"));
         assert!(!matcher.may_match_below(b"a/bx/c"));
         assert!(!matcher.may_match_below(b"b"));
         // A slash inside a class anchors without a separator: only the top level.
         let anchored = [pattern("[/a]")];
-        let matcher = RootMatcher::new(anchored.iter().enumerate()).expect("small patterns");
+        let matcher = Matcher::new(anchored.iter().enumerate()).expect("small patterns");
         assert!(!matcher.may_match_below(b"a"));
         // `**`, widened or before `\/`, reaches any depth.
         for raw in ["a/**\\/b", "a**/b", "**/b"] {
             let git = [pattern(raw)];
-            let matcher = RootMatcher::new(git.iter().enumerate()).expect("small pattern");
+            let matcher = Matcher::new(git.iter().enumerate()).expect("small pattern");
             assert!(matcher.may_match_below(b"a/x/y/z"), "{raw}");
         }
         // A basename pattern reaches everywhere.
         let basename = [pattern("c")];
-        let matcher = RootMatcher::new(basename.iter().enumerate()).expect("small pattern");
+        let matcher = Matcher::new(basename.iter().enumerate()).expect("small pattern");
         assert!(matcher.may_match_below(b"q/r"));
     }
 }

@@ -4,13 +4,15 @@
 //! the app directory and, when a pattern addresses it, the layers root, and gathers what
 //! each pattern matched, the warnings, and the problems that fail the build.
 
-use crate::matcher::{RootMatcher, TooComplex};
-use crate::mode::EntryKind;
-use crate::patterns::{
-    self, Pattern, PatternError, PatternFileError, PatternList, Root, RootContext,
-};
+pub mod mode;
+pub mod patterns;
+pub mod walk;
+
+use self::mode::EntryKind;
+use self::patterns::{Pattern, PatternError, PatternFileError, PatternList, Root, RootContext};
+use self::walk::{BuildUser, Change, PatternCounts, Problem, RootWalk};
 use crate::settings::{self, Settings};
-use crate::walk::{self, BuildUser, Change, PatternCounts, Problem, RootWalk};
+use group_writable_gitignore::matcher::{Matcher, TooComplex};
 use std::ffi::OsStr;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -60,7 +62,7 @@ pub struct PassReport {
     pub duration: Duration,
     /// The matcher of the app patterns, indexed like `patterns`, for the redirect plan
     /// (which must leave what the user made group-writable alone); `None` without any.
-    pub app_matcher: Option<RootMatcher>,
+    pub app_matcher: Option<Matcher>,
 }
 
 impl PassReport {
@@ -167,7 +169,7 @@ struct Walked {
     /// Sorted; empty unless the debug listing is on.
     changed_paths: Vec<ChangedPath>,
     /// See `PassReport::app_matcher`.
-    app_matcher: Option<RootMatcher>,
+    app_matcher: Option<Matcher>,
 }
 
 /// Walks the app directory and the layers root, each with the patterns addressing it.
@@ -188,7 +190,7 @@ fn walk_roots(
         (Root::App, input.app_dir, &[][..], false),
         (Root::Layers, layers_root, &layers_skips[..], true),
     ] {
-        let matcher = RootMatcher::for_root(&list.patterns, root)
+        let matcher = patterns::matcher_for(&list.patterns, root)
             .map_err(|error| PassError::TooComplex { root, error })?;
         if matcher.is_empty() {
             continue;

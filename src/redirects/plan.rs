@@ -7,8 +7,9 @@
 //! the framework, and is not made group-writable by the user's patterns: their explicit
 //! choice wins.
 
-use crate::catalog::{self, CATALOG, Content, Entry, EnvTarget, OWN_DIRECTORY, Presence, Redirect};
+use crate::redirects::catalog::{self, CATALOG, Content, Entry, EnvTarget, Presence, Redirect};
 use crate::settings::RedirectSetting;
+use group_writable_launch::contract::OWN_DIRECTORY;
 use std::fmt;
 use std::path::PathBuf;
 

@@ -9,9 +9,10 @@
 //! configuration, one `mkdir` per target (an existing target means "seeded already"), an
 //! `access` on `$HOME` only when an `XDG_*` variable is unset, and one write to fd 3.
 
-use crate::catalog::OWN_DIRECTORY;
+use crate::contract::{
+    self, Config, DEBUG, EnvRedirect, OWN_DIRECTORY, PROGRAM, PathRedirect, SWITCH,
+};
 use crate::exec_d_toml::{self, Output};
-use crate::launch_config::{self, Config, EnvRedirect, PathRedirect};
 use crate::tree_copy::{self, Kind};
 use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
@@ -23,13 +24,6 @@ use std::os::fd::{BorrowedFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt as _, OsStringExt as _};
 use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
-
-/// `BPL_GROUP_WRITABLE_REDIRECTS=off` turns the helper off at run time.
-pub const SWITCH: &str = "BPL_GROUP_WRITABLE_REDIRECTS";
-/// `BPL_GROUP_WRITABLE_DEBUG=true` prints what the helper did to stderr.
-pub const DEBUG: &str = "BPL_GROUP_WRITABLE_DEBUG";
-/// The helper's name: its bin target, its file in `exec.d/`, the prefix of its messages.
-pub const PROGRAM: &str = "group-writable-redirects";
 
 /// Why the output could not be written to fd 3.
 #[derive(Debug)]
@@ -177,7 +171,7 @@ impl Launch {
             );
             return Output::new();
         };
-        let path = JoinedPath::join(&[layer, b"/", launch_config::FILE_NAME.as_bytes()]);
+        let path = JoinedPath::join(&[layer, b"/", contract::FILE_NAME.as_bytes()]);
         let path = path.as_path();
         let mut buffer = [0_u8; CONFIG_BUFFER];
         let heap;
@@ -193,7 +187,7 @@ impl Launch {
             Err(error) => return self.unreadable_config(path, &error),
         };
         let config = match std::str::from_utf8(bytes)
-            .map_err(|_| launch_config::ConfigError {
+            .map_err(|_| contract::ConfigError {
                 line: 0,
                 problem: "not UTF-8 text",
             })
@@ -667,7 +661,7 @@ end
         fs::create_dir(&base).unwrap();
         let base = base.to_str().unwrap();
         let config = CONFIG.replace("/tmp", base);
-        fs::write(layer.join(launch_config::FILE_NAME), config).unwrap();
+        fs::write(layer.join(contract::FILE_NAME), config).unwrap();
         let argv0 = layer.join("exec.d/helper");
         let env = |name: &str| (name == "HOME").then(|| OsStr::new("/nonexistent"));
 
@@ -695,7 +689,7 @@ end
             .parent()
             .and_then(Path::parent)
             .unwrap()
-            .join(launch_config::FILE_NAME);
+            .join(contract::FILE_NAME);
         assert_eq!(elsewhere.problems.len(), 1);
         assert!(
             elsewhere.problems[0].contains(&format!(

@@ -2,10 +2,10 @@
 //! leaves writable without running it: the build user, each pattern with what it matched,
 //! and each redirect. JSON, under [`KEY`].
 
-use crate::catalog::Redirect;
-use crate::permissions::PassReport;
-use crate::redirect_install::PathReport;
-use crate::redirect_plan::{Decision, Existing, Outcome};
+use crate::pass::PassReport;
+use crate::redirects::catalog::Redirect;
+use crate::redirects::install::PathReport;
+use crate::redirects::plan::{Decision, Existing, Outcome};
 use serde::Serialize;
 
 /// The label key (reverse DNS of the project's home, cnb-utils.github.io).
@@ -164,7 +164,7 @@ impl Policy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog;
+    use crate::redirects::catalog;
 
     #[test]
     fn json_shape() {
@@ -194,7 +194,7 @@ mod tests {
             Decision {
                 entry: catalog::find("rails-log").unwrap(),
                 requested: false,
-                outcome: Outcome::Skipped(crate::redirect_plan::Skip::Missing),
+                outcome: Outcome::Skipped(crate::redirects::plan::Skip::Missing),
             },
         ];
         let paths = [PathReport {

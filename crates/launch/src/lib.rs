@@ -1,0 +1,20 @@
+//! group-writable at launch: the exec.d helper's logic, and the contract between the
+//! build and the launch.
+//!
+//! The CNB launcher runs the helper (`exec.d/group-writable-redirects`) before every app
+//! process, as the run user, in a container whose root filesystem may be read-only. So
+//! this crate depends on `rustix` alone (`tests/dependencies.rs` fails if that changes):
+//! the helper is a small static binary that starts in well under a millisecond.
+//!
+//! - [`contract`]: what the buildpack and the helper agree on: the names (program, switch,
+//!   own directory), and the configuration file, written at build and read here;
+//! - [`helper`]: the work at every launch: create the targets, copy the seeds, answer the
+//!   launcher;
+//! - [`exec_d_toml`]: the TOML the helper writes to fd 3, by hand;
+//! - [`tree_copy`]: copying a seed tree (also used by the buildpack to make the seeds).
+#![forbid(unsafe_code)]
+
+pub mod contract;
+pub mod exec_d_toml;
+pub mod helper;
+pub mod tree_copy;
