@@ -5,6 +5,7 @@
 //! defaults a builder bakes into its image, from the process environment; the platform
 //! wins.
 
+use group_writable_launch::contract::{self, TmpBase};
 use std::fmt;
 use std::path::{Component, Path, PathBuf};
 
@@ -17,6 +18,8 @@ pub const LOG_LEVEL: &str = "BP_LOG_LEVEL";
 
 pub const DEFAULT_FILE: &str = ".group-writable";
 pub const DEFAULT_TMP: &str = "/tmp";
+/// What `BP_GROUP_WRITABLE_TMP` must be: the rule of [`TmpBase::new`].
+const TMP_EXPECTED: &str = "an absolute, normalized directory path such as /tmp (no `.` or `..`, no trailing `/`; printable ASCII without spaces, `\"` or `\\`)";
 
 /// The parsed configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,7 +33,7 @@ pub struct Settings {
     pub redirects: RedirectSetting,
     /// Where launch-time redirect targets live. Fixed at build: the symlinks left in the
     /// read-only app directory point into it.
-    pub tmp_base: PathBuf,
+    pub tmp_base: TmpBase,
     /// `BP_LOG_LEVEL=DEBUG`: list every changed path.
     pub debug: bool,
 }
@@ -113,11 +116,15 @@ impl Settings {
         };
 
         let tmp_base = match lookup(TMP) {
-            None => PathBuf::from(DEFAULT_TMP),
-            Some(value) => tmp_base(&value).ok_or(SettingError {
+            None => TmpBase::new(DEFAULT_TMP).ok_or(SettingError {
+                variable: TMP,
+                value: DEFAULT_TMP.to_owned(),
+                expected: TMP_EXPECTED,
+            })?,
+            Some(value) => TmpBase::new(&value).ok_or(SettingError {
                 variable: TMP,
                 value,
-                expected: "an absolute, normalized directory path such as /tmp (no `.` or `..`, no spaces or control characters)",
+                expected: TMP_EXPECTED,
             })?,
         };
 
@@ -160,25 +167,8 @@ fn parse_redirects(value: &str) -> Option<RedirectSetting> {
         .map(str::to_owned)
         .collect();
     ids.iter()
-        .all(|id| {
-            id.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        })
+        .all(|id| contract::is_id(id))
         .then_some(RedirectSetting::Only(ids))
-}
-
-/// The tmp base is written into symlinks and into the helper's configuration, so it
-/// must be a plain absolute path.
-fn tmp_base(value: &str) -> Option<PathBuf> {
-    // Checked on the text: `Path::components` would quietly drop a `.` segment.
-    let segments_plain = value.strip_prefix('/').is_some_and(|rest| {
-        rest.split('/')
-            .all(|segment| !segment.is_empty() && segment != "." && segment != "..")
-    });
-    let characters_plain = value
-        .chars()
-        .all(|c| !c.is_control() && !c.is_whitespace() && c != '"' && c != '\\');
-    (segments_plain && characters_plain).then(|| PathBuf::from(value))
 }
 
 #[cfg(test)]
@@ -201,7 +191,7 @@ mod tests {
         assert!(!settings.pattern_file_explicit);
         assert_eq!(settings.extra_patterns, None);
         assert_eq!(settings.redirects, RedirectSetting::Auto);
-        assert_eq!(settings.tmp_base, PathBuf::from("/tmp"));
+        assert_eq!(settings.tmp_base.as_str(), "/tmp");
         assert!(!settings.debug);
     }
 
@@ -258,8 +248,8 @@ mod tests {
     #[test]
     fn tmp_base_must_be_plain_and_absolute() {
         assert_eq!(
-            read(&[(TMP, "/run/tmp")]).unwrap().tmp_base,
-            PathBuf::from("/run/tmp")
+            read(&[(TMP, "/run/tmp")]).unwrap().tmp_base.as_str(),
+            "/run/tmp"
         );
         for bad in [
             "tmp",
@@ -269,6 +259,7 @@ mod tests {
             "/tmp x",
             "/tmp\n",
             "/t\"mp",
+            "/tmp/caf\u{e9}",
         ] {
             assert!(read(&[(TMP, bad)]).is_err(), "{bad:?} accepted");
         }

@@ -4,7 +4,7 @@
 //! descriptor) and every seed inside the layer.
 #![no_main]
 
-use group_writable::contract::Config;
+use group_writable_launch::contract::Config;
 use libfuzzer_sys::fuzz_target;
 
 fn is_own_target(base: &str, path: &str) -> bool {

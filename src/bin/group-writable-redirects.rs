@@ -99,7 +99,7 @@ extern "C" fn main(
             let fd = unsafe { BorrowedFd::borrow_raw(OUTPUT_FD) };
             helper::write_all_to(fd, bytes)
         };
-        helper::main(Process {
+        helper::run(Process {
             argv0,
             env: &|name| environment.get(name),
             write_output: &mut write_output,

@@ -66,16 +66,14 @@ pub struct PassReport {
 }
 
 impl PassReport {
-    /// Totals over all patterns: (directories, files, changed).
+    /// Totals over all patterns.
     #[must_use]
-    pub fn totals(&self) -> (u64, u64, u64) {
-        self.patterns.iter().fold((0, 0, 0), |(d, f, c), report| {
-            (
-                d + report.counts.directories,
-                f + report.counts.files,
-                c + report.counts.changed,
-            )
-        })
+    pub fn totals(&self) -> PatternCounts {
+        let mut totals = PatternCounts::default();
+        for report in &self.patterns {
+            totals += report.counts;
+        }
+        totals
     }
 }
 
@@ -224,9 +222,7 @@ fn walk_roots(
             error,
         })?;
         for (total, root_counts) in counts.iter_mut().zip(outcome.counts) {
-            total.directories += root_counts.directories;
-            total.files += root_counts.files;
-            total.changed += root_counts.changed;
+            *total += root_counts;
         }
         problems.extend(
             outcome

@@ -41,27 +41,34 @@ pub struct RootWalk<'a> {
     pub directories_only_at_top: bool,
 }
 
-/// Who runs the walk, for deciding what the kernel will allow.
+/// The build user: who runs the walk, for deciding what the kernel will allow, and whom
+/// the image label names as the owner of the app's files.
 #[derive(Clone, Debug)]
 pub struct BuildUser {
+    /// The effective uid.
     pub uid: u32,
+    /// The effective gid.
+    pub gid: u32,
     /// The effective group and the supplementary groups: setgid is only kept on a
     /// directory whose group is one of these.
     pub groups: Vec<u32>,
 }
 
 impl BuildUser {
-    /// The user this process runs as.
+    /// The user this process runs as (buildpacks run as the build user, and the
+    /// lifecycle passes them no `CNB_USER_ID`).
     #[must_use]
     pub fn current() -> BuildUser {
+        let gid = rustix::process::getegid().as_raw();
         let mut groups: Vec<u32> = rustix::process::getgroups()
             .unwrap_or_default()
             .into_iter()
             .map(rustix::process::Gid::as_raw)
             .collect();
-        groups.push(rustix::process::getegid().as_raw());
+        groups.push(gid);
         BuildUser {
             uid: rustix::process::geteuid().as_raw(),
+            gid,
             groups,
         }
     }
@@ -69,12 +76,11 @@ impl BuildUser {
 
 /// One changed entry, for the debug listing.
 pub struct Change<'a> {
-    pub root: Root,
+    /// Relative to the root.
     pub path: &'a Path,
     pub kind: EntryKind,
     pub old_mode: u32,
     pub new_mode: u32,
-    pub pattern: usize,
 }
 
 /// What one pattern matched.
@@ -84,6 +90,14 @@ pub struct PatternCounts {
     pub files: u64,
     /// How many of those needed a `chmod`.
     pub changed: u64,
+}
+
+impl std::ops::AddAssign for PatternCounts {
+    fn add_assign(&mut self, other: PatternCounts) {
+        self.directories += other.directories;
+        self.files += other.files;
+        self.changed += other.changed;
+    }
 }
 
 /// Something that went wrong with one entry.
@@ -189,9 +203,7 @@ pub fn walk_root(
     };
     for outcome in outcomes {
         for (sum, counts) in total.counts.iter_mut().zip(outcome.counts) {
-            sum.directories += counts.directories;
-            sum.files += counts.files;
-            sum.changed += counts.changed;
+            *sum += counts;
         }
         total.problems.extend(outcome.problems);
     }
@@ -471,12 +483,10 @@ impl Worker<'_> {
                 self.outcome.counts[pattern].changed += 1;
                 if let Some(on_change) = self.shared.on_change {
                     on_change(&Change {
-                        root: self.shared.walk.root,
                         path: Path::new(OsStr::from_bytes(path)),
                         kind,
                         old_mode: stat.st_mode & 0o7777,
                         new_mode,
-                        pattern,
                     });
                 }
             }

@@ -3,9 +3,9 @@
 //! and each redirect. JSON, under [`KEY`].
 
 use crate::pass::PassReport;
-use crate::redirects::catalog::Redirect;
-use crate::redirects::install::PathReport;
-use crate::redirects::plan::{Decision, Existing, Outcome};
+use crate::pass::walk::BuildUser;
+use crate::redirects::{Applied, BuildContent, Outcome};
+use group_writable_launch::contract::TmpBase;
 use serde::Serialize;
 
 /// The label key (reverse DNS of the project's home, cnb-utils.github.io).
@@ -29,13 +29,12 @@ pub struct BuildIds {
 }
 
 impl BuildIds {
-    /// The ids of this process (buildpacks run as the build user, and the lifecycle
-    /// passes them no `CNB_USER_ID`).
+    /// The ids of the build user, as the label records them.
     #[must_use]
-    pub fn current() -> BuildIds {
+    pub fn of(user: &BuildUser) -> BuildIds {
         BuildIds {
-            uid: rustix::process::getuid().as_raw(),
-            gid: rustix::process::getgid().as_raw(),
+            uid: user.uid,
+            gid: user.gid,
         }
     }
 }
@@ -79,10 +78,9 @@ impl Policy {
     #[must_use]
     pub fn new(
         build_user: BuildIds,
-        tmp_base: &str,
+        tmp_base: &TmpBase,
         pass: &PassReport,
-        decisions: &[Decision],
-        paths: &[PathReport],
+        redirects: &[Applied],
     ) -> Policy {
         let patterns = pass
             .patterns
@@ -97,19 +95,16 @@ impl Policy {
                 changed: report.counts.changed,
             })
             .collect();
-        let redirects = decisions
+        let redirects = redirects
             .iter()
-            .filter_map(|decision| {
-                let id = decision.entry.id.to_owned();
-                match (&decision.outcome, &decision.entry.redirect) {
-                    (
-                        Outcome::Env { value },
-                        Redirect::Env {
-                            variable,
-                            unless_home_writable,
-                            ..
-                        },
-                    ) => Some(RedirectRecord::Env {
+            .filter_map(|redirect| {
+                let id = redirect.entry.id.to_owned();
+                match &redirect.outcome {
+                    Outcome::Env {
+                        variable,
+                        value,
+                        unless_home_writable,
+                    } => Some(RedirectRecord::Env {
                         id,
                         variable: (*variable).to_owned(),
                         value: value.clone(),
@@ -120,17 +115,15 @@ impl Policy {
                         }
                         .to_owned(),
                     }),
-                    (Outcome::Path { target, existing }, Redirect::Path { path, .. }) => {
-                        let report = paths.iter().find(|report| report.id == decision.entry.id);
-                        let seeded_files = report.map_or(0, |report| report.seeded_files);
-                        let build_content = if seeded_files > 0 {
-                            "seeded"
-                        } else if *existing == Existing::Drop
-                            && report.is_some_and(|report| report.dropped)
-                        {
-                            "dropped"
-                        } else {
-                            "none"
+                    Outcome::Path {
+                        path,
+                        target,
+                        content,
+                    } => {
+                        let (build_content, seeded_files) = match content {
+                            BuildContent::Seeded { files, .. } => ("seeded", *files),
+                            BuildContent::Dropped => ("dropped", 0),
+                            BuildContent::None | BuildContent::Linked => ("none", 0),
                         };
                         Some(RedirectRecord::Path {
                             id,
@@ -140,14 +133,14 @@ impl Policy {
                             seeded_files,
                         })
                     }
-                    _ => None,
+                    Outcome::Skipped(_) => None,
                 }
             })
             .collect();
         Policy {
             version: 1,
             build_user,
-            tmp_base: tmp_base.to_owned(),
+            tmp_base: tmp_base.to_string(),
             patterns,
             redirects,
         }
@@ -164,54 +157,53 @@ impl Policy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::redirects::catalog;
+    use crate::redirects::{Redirection, Skip, catalog};
 
     #[test]
     fn json_shape() {
-        let decisions = vec![
-            Decision {
-                entry: catalog::find("tmpdir").unwrap(),
-                requested: false,
-                outcome: Outcome::Env {
+        let redirect = |id, outcome| Redirection {
+            entry: catalog::find(id).unwrap(),
+            requested: false,
+            outcome,
+        };
+        let redirects = vec![
+            redirect(
+                "tmpdir",
+                Outcome::Env {
+                    variable: "TMPDIR",
                     value: "/tmp".into(),
+                    unless_home_writable: false,
                 },
-            },
-            Decision {
-                entry: catalog::find("xdg-cache").unwrap(),
-                requested: false,
-                outcome: Outcome::Env {
+            ),
+            redirect(
+                "xdg-cache",
+                Outcome::Env {
+                    variable: "XDG_CACHE_HOME",
                     value: "/tmp/group-writable/xdg-cache".into(),
+                    unless_home_writable: true,
                 },
-            },
-            Decision {
-                entry: catalog::find("rails-tmp").unwrap(),
-                requested: false,
-                outcome: Outcome::Path {
+            ),
+            redirect(
+                "rails-tmp",
+                Outcome::Path {
+                    path: "tmp",
                     target: "/tmp/group-writable/rails-tmp".into(),
-                    existing: Existing::Seed,
+                    content: BuildContent::Seeded {
+                        files: 2,
+                        bytes: 10,
+                    },
                 },
-            },
-            Decision {
-                entry: catalog::find("rails-log").unwrap(),
-                requested: false,
-                outcome: Outcome::Skipped(crate::redirects::plan::Skip::Missing),
-            },
+            ),
+            redirect("rails-log", Outcome::Skipped(Skip::Missing)),
         ];
-        let paths = [PathReport {
-            id: "rails-tmp",
-            seeded_files: 2,
-            seeded_bytes: 10,
-            ..PathReport::default()
-        }];
         let policy = Policy::new(
             BuildIds {
                 uid: 1001,
                 gid: 1000,
             },
-            "/tmp",
+            &TmpBase::new("/tmp").unwrap(),
             &PassReport::default(),
-            &decisions,
-            &paths,
+            &redirects,
         );
         assert_eq!(
             policy.to_json(),

@@ -73,7 +73,7 @@ pub enum Content {
     Seed,
     /// Dropped: a build cache the app does not need at run time, which would cost time to
     /// copy at every start (webpack's cache in `.next/cache` runs to hundreds of MB).
-    Discard,
+    Drop,
 }
 
 const PYTHON: &[&str] = &["requirements.txt", "pyproject.toml", "Pipfile", "setup.py"];
@@ -201,7 +201,7 @@ pub static CATALOG: &[Entry] = &[
         redirect: Redirect::Path {
             path: "node_modules/.cache",
             when: Presence::ParentExists,
-            content: Content::Discard,
+            content: Content::Drop,
         },
     },
     // Next.js writes its image optimization and ISR caches to `.next/cache` at run time
@@ -215,7 +215,7 @@ pub static CATALOG: &[Entry] = &[
         redirect: Redirect::Path {
             path: ".next/cache",
             when: Presence::ParentExists,
-            content: Content::Discard,
+            content: Content::Drop,
         },
     },
     // Python 3.8+: PYTHONPYCACHEPREFIX moves the bytecode cache to a parallel tree
@@ -359,22 +359,45 @@ impl Entry {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use group_writable_launch::contract;
     use std::collections::HashSet;
 
     #[test]
     fn ids_are_unique_and_plain() {
         let mut seen = HashSet::new();
+        let mut every = Vec::new();
         for entry in CATALOG {
             assert!(seen.insert(entry.id), "{} twice", entry.id);
-            assert!(
-                entry
-                    .id
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
-                "{}",
-                entry.id
-            );
+            // The one rule for ids, and the helper configuration's rules for the rest:
+            // what the catalog holds is what `contract::write` may write unchecked.
+            let written = match entry.redirect {
+                Redirect::Env {
+                    variable,
+                    target,
+                    unless_home_writable,
+                } => contract::Entry::Env {
+                    id: entry.id,
+                    variable,
+                    own_directory: target == EnvTarget::OwnDirectory,
+                    unless_home_writable,
+                },
+                Redirect::Path { path, .. } => contract::Entry::Path {
+                    id: entry.id,
+                    app_path: path,
+                    seeded: true,
+                },
+            };
+            assert!(contract::is_id(entry.id), "{}", entry.id);
+            assert!(contract::can_write(&written), "{written:?}");
+            every.push(written);
         }
+        let tmp_base = contract::TmpBase::new("/tmp").unwrap();
+        let text = contract::write(&tmp_base, &every);
+        let read_back = contract::Config::parse(&text).unwrap();
+        assert_eq!(
+            read_back.envs().count() + read_back.paths().count(),
+            CATALOG.len()
+        );
         assert_eq!(find("rails-tmp").map(|entry| entry.id), Some("rails-tmp"));
         assert!(find("nope").is_none());
         assert!(ids().starts_with("tmpdir, xdg-cache, "));

@@ -3,31 +3,14 @@
 //! its owner) or drops it, replaces the app path by a symlink to its target under the
 //! tmp base, and writes the helper's configuration beside it.
 
-use crate::redirects::catalog::Redirect;
-use crate::redirects::plan::{Decision, Existing, Outcome};
-use group_writable_launch::contract::{self, EnvRedirect, PathRedirect};
+use crate::redirects::{Applied, BuildContent, Existing, Outcome, Planned, Redirection};
+use group_writable_launch::contract::{self, Entry, TmpBase};
 use group_writable_launch::tree_copy::{self, Kind};
 use std::fmt;
 use std::fs;
 use std::io;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
-
-/// The directory of seeds in the helper layer: `seeds/<entry id>/`.
-pub const SEEDS: &str = "seeds";
-
-/// What was done for one path redirect.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct PathReport {
-    pub id: &'static str,
-    /// Files and bytes kept as the seed (zero when there was nothing to keep).
-    pub seeded_files: u64,
-    pub seeded_bytes: u64,
-    /// Whether a build cache was dropped.
-    pub dropped: bool,
-    /// Directories created in the app to hold the symlink.
-    pub created_parents: bool,
-}
 
 /// A step that failed, with the path and the system's reason.
 #[derive(Debug)]
@@ -52,62 +35,52 @@ impl fmt::Display for InstallError {
 }
 
 /// Applies every path redirect of the plan and writes the helper configuration into
-/// `layer_dir`. Returns a report per applied path redirect, in plan order.
+/// `layer_dir`. Returns every redirect of the plan, in plan order, as applied.
 pub fn install(
     app_dir: &Path,
     layer_dir: &Path,
-    tmp_base: &str,
-    decisions: &[Decision],
-) -> Result<Vec<PathReport>, InstallError> {
-    let mut reports = Vec::new();
-    let mut envs = Vec::new();
-    let mut paths = Vec::new();
-    for decision in decisions {
-        let entry = decision.entry;
-        match (&decision.outcome, &entry.redirect) {
-            (
-                Outcome::Env { value },
-                Redirect::Env {
+    tmp_base: &TmpBase,
+    plan: Vec<Planned>,
+) -> Result<Vec<Applied>, InstallError> {
+    let applied = plan
+        .into_iter()
+        .map(|redirect| {
+            let id = redirect.entry.id;
+            Ok(Redirection {
+                entry: redirect.entry,
+                requested: redirect.requested,
+                outcome: redirect.outcome.try_map_content(|path, target, existing| {
+                    redirect_path(app_dir, layer_dir, id, path, target, existing)
+                })?,
+            })
+        })
+        .collect::<Result<Vec<Applied>, InstallError>>()?;
+    let entries: Vec<Entry<'_>> = applied
+        .iter()
+        .filter_map(|redirect| {
+            let id = redirect.entry.id;
+            match &redirect.outcome {
+                Outcome::Env {
                     variable,
+                    value,
                     unless_home_writable,
-                    ..
-                },
-            ) => envs.push(EnvRedirect {
-                id: entry.id,
-                variable,
-                value,
-                unless_home_writable: *unless_home_writable,
-            }),
-            (Outcome::Path { target, existing }, Redirect::Path { path, .. }) => {
-                let report = redirect_path(app_dir, layer_dir, entry.id, path, target, *existing)?;
-                paths.push((entry.id, *path, target.as_str(), report.seeded_files > 0));
-                reports.push(report);
+                } => Some(Entry::Env {
+                    id,
+                    variable,
+                    own_directory: value != tmp_base.as_str(),
+                    unless_home_writable: *unless_home_writable,
+                }),
+                Outcome::Path { path, content, .. } => Some(Entry::Path {
+                    id,
+                    app_path: path,
+                    seeded: matches!(content, BuildContent::Seeded { .. }),
+                }),
+                Outcome::Skipped(_) => None,
             }
-            _ => {}
-        }
-    }
-    let seeds: Vec<String> = paths
-        .iter()
-        .map(|(id, ..)| format!("{SEEDS}/{id}"))
-        .collect();
-    let paths: Vec<PathRedirect<'_>> = paths
-        .iter()
-        .zip(&seeds)
-        .map(|(&(id, app_path, target, seeded), seed)| PathRedirect {
-            id,
-            app_path,
-            target,
-            seed: seeded.then_some(seed.as_str()),
         })
         .collect();
     let config_path = layer_dir.join(contract::FILE_NAME);
-    let text = contract::write(tmp_base, &envs, &paths).map_err(|error| InstallError {
-        id: "(configuration)",
-        path: config_path.clone(),
-        action: "write",
-        error: io::Error::other(error.to_string()),
-    })?;
-    fs::write(&config_path, text)
+    fs::write(&config_path, contract::write(tmp_base, &entries))
         .and_then(|()| fs::set_permissions(&config_path, fs::Permissions::from_mode(0o644)))
         .map_err(|error| InstallError {
             id: "(configuration)",
@@ -115,9 +88,11 @@ pub fn install(
             action: "write",
             error,
         })?;
-    Ok(reports)
+    Ok(applied)
 }
 
+/// Replaces the app path by a symlink to `target`, first moving what the build left there
+/// into the seed (or dropping it).
 fn redirect_path(
     app_dir: &Path,
     layer_dir: &Path,
@@ -125,7 +100,7 @@ fn redirect_path(
     relative: &str,
     target: &str,
     existing: Existing,
-) -> Result<PathReport, InstallError> {
+) -> Result<BuildContent, InstallError> {
     let app_path = app_dir.join(relative);
     let failed = |action, path: &Path| {
         let path = path.to_owned();
@@ -136,16 +111,12 @@ fn redirect_path(
             error,
         }
     };
-    let mut report = PathReport {
-        id,
-        ..PathReport::default()
-    };
-    match existing {
-        Existing::Linked => return Ok(report),
+    let content = match existing {
+        Existing::Linked => return Ok(BuildContent::Linked),
         Existing::Seed if !is_empty_directory(&app_path) => {
-            let seeds = layer_dir.join(SEEDS);
+            let seed = layer_dir.join(contract::seed(id));
+            let seeds = layer_dir.join(contract::SEEDS);
             fs::create_dir_all(&seeds).map_err(failed("create", &seeds))?;
-            let seed = seeds.join(id);
             move_tree(&app_path, &seed, &|from, to| fs::rename(from, to))
                 .map_err(failed("move the build's content out of", &app_path))?;
             let modes = tree_copy::set_modes(&seed, &group_readable);
@@ -157,28 +128,40 @@ fn redirect_path(
                     error,
                 });
             }
-            report.seeded_files = modes.files;
-            report.seeded_bytes = modes.bytes;
+            if modes.files > 0 {
+                BuildContent::Seeded {
+                    files: modes.files,
+                    bytes: modes.bytes,
+                }
+            } else {
+                BuildContent::None
+            }
         }
         Existing::Seed => {
             fs::remove_dir(&app_path).map_err(failed("remove the empty directory", &app_path))?;
+            BuildContent::None
         }
         Existing::Drop => {
-            report.dropped = !is_empty_directory(&app_path);
+            let content = if is_empty_directory(&app_path) {
+                BuildContent::None
+            } else {
+                BuildContent::Dropped
+            };
             fs::remove_dir_all(&app_path).map_err(failed("remove the build cache", &app_path))?;
+            content
         }
         Existing::Nothing => {
             if let Some(parent) = app_path.parent()
                 && !parent.is_dir()
             {
                 fs::create_dir_all(parent).map_err(failed("create", parent))?;
-                report.created_parents = true;
             }
+            BuildContent::None
         }
-    }
+    };
     std::os::unix::fs::symlink(target, &app_path)
         .map_err(failed("replace by a symlink to the tmp base", &app_path))?;
-    Ok(report)
+    Ok(content)
 }
 
 fn is_empty_directory(path: &Path) -> bool {

@@ -8,8 +8,9 @@
 //! choice wins.
 
 use crate::redirects::catalog::{self, CATALOG, Content, Entry, EnvTarget, Presence, Redirect};
+use crate::redirects::{Existing, Outcome, Planned, Redirection, Skip};
 use crate::settings::RedirectSetting;
-use group_writable_launch::contract::OWN_DIRECTORY;
+use group_writable_launch::contract::TmpBase;
 use std::fmt;
 use std::path::PathBuf;
 
@@ -41,62 +42,6 @@ pub trait AppProbe {
     /// The user's pattern (as `` `text` (file:line) ``) that makes this path, an ancestor
     /// or anything below it group-writable, if any.
     fn protected_by(&self, relative: &str) -> Option<String>;
-}
-
-/// The decision for one catalog entry.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Decision {
-    pub entry: &'static Entry,
-    /// Named in `BP_GROUP_WRITABLE_REDIRECTS` (rather than applied by `auto`).
-    pub requested: bool,
-    pub outcome: Outcome,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    /// Set the variable at launch to this directory.
-    Env {
-        value: String,
-    },
-    /// Replace the app path by a symlink to `target`.
-    Path {
-        target: String,
-        existing: Existing,
-    },
-    Skipped(Skip),
-}
-
-/// What is at a path redirect's app path at build.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Existing {
-    /// A directory whose content becomes the seed.
-    Seed,
-    /// A directory whose content is dropped (a build cache).
-    Drop,
-    /// Nothing; missing parents are created for the symlink.
-    Nothing,
-    /// Already a symlink to the target (the build ran twice over the same app directory).
-    Linked,
-}
-
-/// Why an entry does not apply.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Skip {
-    /// None of its marker files exists.
-    EcosystemAbsent,
-    Missing,
-    ParentMissing,
-    Blocked {
-        ancestor: String,
-        symlink: bool,
-    },
-    OtherSymlink {
-        target: PathBuf,
-    },
-    NotADirectory,
-    Protected {
-        pattern: String,
-    },
 }
 
 impl fmt::Display for Skip {
@@ -150,13 +95,12 @@ impl fmt::Display for UnknownIds {
     }
 }
 
-/// Decides every selected catalog entry, in catalog order. `tmp_base` is a plain absolute
-/// path (checked by the settings).
+/// Decides every selected catalog entry, in catalog order.
 pub fn plan(
     setting: &RedirectSetting,
-    tmp_base: &str,
+    tmp_base: &TmpBase,
     app: &dyn AppProbe,
-) -> Result<Vec<Decision>, UnknownIds> {
+) -> Result<Vec<Planned>, UnknownIds> {
     let requested: &[String] = match setting {
         RedirectSetting::Off => return Ok(Vec::new()),
         RedirectSetting::Auto => &[],
@@ -178,7 +122,7 @@ pub fn plan(
     Ok(CATALOG
         .iter()
         .filter(|entry| selected(entry))
-        .map(|entry| Decision {
+        .map(|entry| Redirection {
             entry,
             requested: !requested.is_empty(),
             outcome: decide(entry, tmp_base, app),
@@ -186,24 +130,26 @@ pub fn plan(
         .collect())
 }
 
-fn decide(entry: &'static Entry, tmp_base: &str, app: &dyn AppProbe) -> Outcome {
+fn decide(entry: &'static Entry, tmp_base: &TmpBase, app: &dyn AppProbe) -> Outcome<Existing> {
     if !entry.markers.is_empty() && !entry.markers.iter().any(|marker| app.has(marker)) {
         return Outcome::Skipped(Skip::EcosystemAbsent);
     }
-    let own_target = format!("{tmp_base}/{OWN_DIRECTORY}/{}", entry.id);
+    let own_target = tmp_base.target(entry.id);
     let (path, when, content) = match entry.redirect {
         Redirect::Env {
-            target: EnvTarget::TmpBase,
-            ..
+            variable,
+            target,
+            unless_home_writable,
         } => {
             return Outcome::Env {
-                value: tmp_base.to_owned(),
+                variable,
+                value: match target {
+                    EnvTarget::TmpBase => tmp_base.as_str().to_owned(),
+                    EnvTarget::OwnDirectory => own_target,
+                },
+                unless_home_writable,
             };
         }
-        Redirect::Env {
-            target: EnvTarget::OwnDirectory,
-            ..
-        } => return Outcome::Env { value: own_target },
         Redirect::Path {
             path,
             when,
@@ -213,7 +159,7 @@ fn decide(entry: &'static Entry, tmp_base: &str, app: &dyn AppProbe) -> Outcome 
     let existing = match app.state(path) {
         PathState::Directory => match content {
             Content::Seed => Existing::Seed,
-            Content::Discard => Existing::Drop,
+            Content::Drop => Existing::Drop,
         },
         PathState::Missing { parent_exists } => match when {
             Presence::Exists => return Outcome::Skipped(Skip::Missing),
@@ -235,8 +181,9 @@ fn decide(entry: &'static Entry, tmp_base: &str, app: &dyn AppProbe) -> Outcome 
         return Outcome::Skipped(Skip::Protected { pattern });
     }
     Outcome::Path {
+        path,
         target: own_target,
-        existing,
+        content: existing,
     }
 }
 
@@ -272,32 +219,59 @@ mod tests {
         }
     }
 
-    fn applied(decisions: &[Decision]) -> Vec<(&'static str, Outcome)> {
+    /// An outcome, less what the catalog fixes (the variable, the path).
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    enum Seen {
+        Env { value: String },
+        Path { target: String, existing: Existing },
+        Skipped(Skip),
+    }
+
+    fn seen(outcome: &Outcome<Existing>) -> Seen {
+        match outcome {
+            Outcome::Env { value, .. } => Seen::Env {
+                value: value.clone(),
+            },
+            Outcome::Path {
+                target, content, ..
+            } => Seen::Path {
+                target: target.clone(),
+                existing: *content,
+            },
+            Outcome::Skipped(skip) => Seen::Skipped(skip.clone()),
+        }
+    }
+
+    fn tmp(base: &str) -> TmpBase {
+        TmpBase::new(base).unwrap()
+    }
+
+    fn applied(decisions: &[Planned]) -> Vec<(&'static str, Seen)> {
         decisions
             .iter()
-            .filter(|decision| !matches!(decision.outcome, Outcome::Skipped(_)))
-            .map(|decision| (decision.entry.id, decision.outcome.clone()))
+            .filter(|decision| decision.outcome.is_applied())
+            .map(|decision| (decision.entry.id, seen(&decision.outcome)))
             .collect()
     }
 
-    fn outcome_of(decisions: &[Decision], id: &str) -> Outcome {
+    fn outcome_of(decisions: &[Planned], id: &str) -> Seen {
         decisions
             .iter()
             .find(|decision| decision.entry.id == id)
             .map_or_else(
                 || panic!("no decision for {id}"),
-                |decision| decision.outcome.clone(),
+                |decision| seen(&decision.outcome),
             )
     }
 
-    fn env(value: &str) -> Outcome {
-        Outcome::Env {
+    fn env(value: &str) -> Seen {
+        Seen::Env {
             value: value.to_owned(),
         }
     }
 
-    fn path(id: &str, existing: Existing) -> Outcome {
-        Outcome::Path {
+    fn path(id: &str, existing: Existing) -> Seen {
+        Seen::Path {
             target: format!("/tmp/group-writable/{id}"),
             existing,
         }
@@ -305,7 +279,7 @@ mod tests {
 
     #[test]
     fn an_empty_app_gets_the_generic_entries_only() {
-        let decisions = plan(&RedirectSetting::Auto, "/tmp", &FakeApp::default()).unwrap();
+        let decisions = plan(&RedirectSetting::Auto, &tmp("/tmp"), &FakeApp::default()).unwrap();
         assert_eq!(
             applied(&decisions),
             [
@@ -316,13 +290,18 @@ mod tests {
         );
         assert_eq!(
             outcome_of(&decisions, "rails-tmp"),
-            Outcome::Skipped(Skip::EcosystemAbsent)
+            Seen::Skipped(Skip::EcosystemAbsent)
         );
     }
 
     #[test]
     fn the_tmp_base_is_the_build_setting() {
-        let decisions = plan(&RedirectSetting::Auto, "/run/tmp", &FakeApp::default()).unwrap();
+        let decisions = plan(
+            &RedirectSetting::Auto,
+            &tmp("/run/tmp"),
+            &FakeApp::default(),
+        )
+        .unwrap();
         assert_eq!(outcome_of(&decisions, "tmpdir"), env("/run/tmp"));
         assert_eq!(
             outcome_of(&decisions, "xdg-cache"),
@@ -337,7 +316,7 @@ mod tests {
             states: HashMap::from([("tmp", PathState::Directory)]),
             ..FakeApp::default()
         };
-        let decisions = plan(&RedirectSetting::Auto, "/tmp", &app).unwrap();
+        let decisions = plan(&RedirectSetting::Auto, &tmp("/tmp"), &app).unwrap();
         assert_eq!(
             outcome_of(&decisions, "rails-tmp"),
             path("rails-tmp", Existing::Seed)
@@ -358,14 +337,14 @@ mod tests {
             files: vec!["Gemfile"],
             ..FakeApp::default()
         };
-        let decisions = plan(&RedirectSetting::Auto, "/tmp", &app).unwrap();
+        let decisions = plan(&RedirectSetting::Auto, &tmp("/tmp"), &app).unwrap();
         assert!(matches!(
             outcome_of(&decisions, "bootsnap"),
-            Outcome::Env { .. }
+            Seen::Env { .. }
         ));
         assert_eq!(
             outcome_of(&decisions, "rails-tmp"),
-            Outcome::Skipped(Skip::EcosystemAbsent)
+            Seen::Skipped(Skip::EcosystemAbsent)
         );
     }
 
@@ -384,7 +363,7 @@ mod tests {
             ]),
             ..FakeApp::default()
         };
-        let decisions = plan(&RedirectSetting::Auto, "/tmp", &with_modules).unwrap();
+        let decisions = plan(&RedirectSetting::Auto, &tmp("/tmp"), &with_modules).unwrap();
         assert_eq!(
             outcome_of(&decisions, "node-modules-cache"),
             path("node-modules-cache", Existing::Drop)
@@ -402,14 +381,14 @@ mod tests {
             files: vec!["package.json"],
             ..FakeApp::default()
         };
-        let decisions = plan(&RedirectSetting::Auto, "/tmp", &without).unwrap();
+        let decisions = plan(&RedirectSetting::Auto, &tmp("/tmp"), &without).unwrap();
         assert_eq!(
             outcome_of(&decisions, "node-modules-cache"),
-            Outcome::Skipped(Skip::ParentMissing)
+            Seen::Skipped(Skip::ParentMissing)
         );
         assert_eq!(
             outcome_of(&decisions, "next-cache"),
-            Outcome::Skipped(Skip::EcosystemAbsent)
+            Seen::Skipped(Skip::EcosystemAbsent)
         );
     }
 
@@ -426,16 +405,16 @@ mod tests {
             )]),
             ..FakeApp::default()
         };
-        let decisions = plan(&RedirectSetting::Auto, "/tmp", &app).unwrap();
+        let decisions = plan(&RedirectSetting::Auto, &tmp("/tmp"), &app).unwrap();
         let outcome = outcome_of(&decisions, "node-modules-cache");
         assert_eq!(
             outcome,
-            Outcome::Skipped(Skip::Blocked {
+            Seen::Skipped(Skip::Blocked {
                 ancestor: "node_modules".into(),
                 symlink: true
             })
         );
-        let Outcome::Skipped(skip) = outcome else {
+        let Seen::Skipped(skip) = outcome else {
             unreachable!()
         };
         assert!(skip.to_string().contains("`node_modules` is a symlink"));
@@ -452,7 +431,7 @@ mod tests {
             ]),
             ..FakeApp::default()
         };
-        let decisions = plan(&RedirectSetting::Auto, "/tmp", &app).unwrap();
+        let decisions = plan(&RedirectSetting::Auto, &tmp("/tmp"), &app).unwrap();
         assert_eq!(
             outcome_of(&decisions, "laravel-framework"),
             path("laravel-framework", Existing::Seed)
@@ -463,15 +442,15 @@ mod tests {
         );
         assert_eq!(
             outcome_of(&decisions, "laravel-logs"),
-            Outcome::Skipped(Skip::NotADirectory)
+            Seen::Skipped(Skip::NotADirectory)
         );
         assert!(matches!(
             outcome_of(&decisions, "composer-home"),
-            Outcome::Env { .. }
+            Seen::Env { .. }
         ));
         assert_eq!(
             outcome_of(&decisions, "symfony-cache"),
-            Outcome::Skipped(Skip::EcosystemAbsent)
+            Seen::Skipped(Skip::EcosystemAbsent)
         );
     }
 
@@ -481,7 +460,7 @@ mod tests {
             files: vec!["composer.json", "symfony.lock"],
             ..FakeApp::default()
         };
-        let decisions = plan(&RedirectSetting::Auto, "/tmp", &app).unwrap();
+        let decisions = plan(&RedirectSetting::Auto, &tmp("/tmp"), &app).unwrap();
         assert_eq!(
             outcome_of(&decisions, "symfony-cache"),
             path("symfony-cache", Existing::Nothing)
@@ -499,7 +478,7 @@ mod tests {
                 files: vec![marker],
                 ..FakeApp::default()
             };
-            let decisions = plan(&RedirectSetting::Auto, "/tmp", &app).unwrap();
+            let decisions = plan(&RedirectSetting::Auto, &tmp("/tmp"), &app).unwrap();
             assert_eq!(
                 outcome_of(&decisions, "python-pycache"),
                 env("/tmp/group-writable/python-pycache"),
@@ -507,7 +486,7 @@ mod tests {
             );
             assert!(matches!(
                 outcome_of(&decisions, "matplotlib"),
-                Outcome::Env { .. }
+                Seen::Env { .. }
             ));
         }
     }
@@ -519,11 +498,11 @@ mod tests {
             states: HashMap::from([("log", PathState::Directory)]),
             protected: HashMap::from([("log", "`log/` (.group-writable:1)")]),
         };
-        let decisions = plan(&RedirectSetting::Auto, "/tmp", &app).unwrap();
+        let decisions = plan(&RedirectSetting::Auto, &tmp("/tmp"), &app).unwrap();
         let outcome = outcome_of(&decisions, "rails-log");
         assert_eq!(
             outcome,
-            Outcome::Skipped(Skip::Protected {
+            Seen::Skipped(Skip::Protected {
                 pattern: "`log/` (.group-writable:1)".into()
             })
         );
@@ -553,14 +532,14 @@ mod tests {
             ]),
             ..FakeApp::default()
         };
-        let decisions = plan(&RedirectSetting::Auto, "/tmp", &app).unwrap();
+        let decisions = plan(&RedirectSetting::Auto, &tmp("/tmp"), &app).unwrap();
         assert_eq!(
             outcome_of(&decisions, "rails-tmp"),
             path("rails-tmp", Existing::Linked)
         );
         assert_eq!(
             outcome_of(&decisions, "rails-log"),
-            Outcome::Skipped(Skip::OtherSymlink {
+            Seen::Skipped(Skip::OtherSymlink {
                 target: "/var/log/app".into()
             })
         );
@@ -569,7 +548,7 @@ mod tests {
     #[test]
     fn off_plans_nothing() {
         assert!(
-            plan(&RedirectSetting::Off, "/tmp", &FakeApp::default())
+            plan(&RedirectSetting::Off, &tmp("/tmp"), &FakeApp::default())
                 .unwrap()
                 .is_empty()
         );
@@ -578,21 +557,21 @@ mod tests {
     #[test]
     fn a_list_selects_entries_still_only_where_their_ecosystem_is() {
         let setting = RedirectSetting::Only(vec!["tmpdir".into(), "rails-log".into()]);
-        let decisions = plan(&setting, "/tmp", &FakeApp::default()).unwrap();
+        let decisions = plan(&setting, &tmp("/tmp"), &FakeApp::default()).unwrap();
         let ids: Vec<&str> = decisions.iter().map(|decision| decision.entry.id).collect();
         assert_eq!(ids, ["tmpdir", "rails-log"]);
         assert!(decisions.iter().all(|decision| decision.requested));
-        assert_eq!(decisions[0].outcome, env("/tmp"));
+        assert_eq!(seen(&decisions[0].outcome), env("/tmp"));
         assert_eq!(
-            decisions[1].outcome,
-            Outcome::Skipped(Skip::EcosystemAbsent)
+            seen(&decisions[1].outcome),
+            Seen::Skipped(Skip::EcosystemAbsent)
         );
     }
 
     #[test]
     fn unknown_ids_are_an_error_listing_the_valid_ones() {
         let setting = RedirectSetting::Only(vec!["tmpdir".into(), "rails".into(), "x".into()]);
-        let error = plan(&setting, "/tmp", &FakeApp::default()).unwrap_err();
+        let error = plan(&setting, &tmp("/tmp"), &FakeApp::default()).unwrap_err();
         assert_eq!(error, UnknownIds(vec!["rails".into(), "x".into()]));
         let message = error.to_string();
         assert!(message.contains("the ids `rails`, `x`"), "{message}");

@@ -33,8 +33,49 @@ pub const PROGRAM: &str = "group-writable-redirects";
 pub const SWITCH: &str = "BPL_GROUP_WRITABLE_REDIRECTS";
 /// `BPL_GROUP_WRITABLE_DEBUG=true` prints what the helper did to stderr.
 pub const DEBUG: &str = "BPL_GROUP_WRITABLE_DEBUG";
-/// The directory under the tmp base that holds every target of our own.
+/// The directory under the tmp base that holds every target of our own:
+/// `<tmp base>/group-writable/<id>` (see [`TmpBase::target`]).
 pub const OWN_DIRECTORY: &str = "group-writable";
+/// The directory of seeds in the helper layer: `seeds/<id>` (see [`seed`]).
+pub const SEEDS: &str = "seeds";
+
+/// A tmp base: a plain absolute directory path (`/tmp`), the one rule for
+/// `BP_GROUP_WRITABLE_TMP`. It is written into symlinks and into the configuration, and
+/// the configuration has no escaping, so each segment is a plain name: printable ASCII,
+/// no `"` or `\`, not `.` or `..`, not empty (so no trailing `/`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TmpBase(String);
+
+impl TmpBase {
+    /// The tmp base `value`, when it follows the rule.
+    #[must_use]
+    pub fn new(value: &str) -> Option<TmpBase> {
+        is_plain_absolute(value).then(|| TmpBase(value.to_owned()))
+    }
+
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The target of the redirect `id`: `<tmp base>/group-writable/<id>`.
+    #[must_use]
+    pub fn target(&self, id: &str) -> String {
+        format!("{}/{OWN_DIRECTORY}/{id}", self.0)
+    }
+}
+
+impl fmt::Display for TmpBase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The seed directory of the redirect `id`, relative to the helper layer: `seeds/<id>`.
+#[must_use]
+pub fn seed(id: &str) -> String {
+    format!("{SEEDS}/{id}")
+}
 
 /// The file name, in the helper's layer (beside `exec.d/`, which may hold only programs).
 pub const FILE_NAME: &str = "redirects.conf";
@@ -101,54 +142,79 @@ enum Line<'a> {
     End,
 }
 
-/// The file's text for these redirects.
-///
-/// # Errors
-///
-/// When a value would not read back the same (whitespace, a relative or non-normalized
-/// path, a target outside our own directory): a bug in the caller, reported rather than
-/// written.
-pub fn write(
-    tmp_base: &str,
-    envs: &[EnvRedirect<'_>],
-    paths: &[PathRedirect<'_>],
-) -> Result<String, ConfigError> {
+/// One redirect as the build records it. The values the helper reads (an env value, a
+/// path's target and seed) are derived from the id here, so they cannot disagree with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Entry<'a> {
+    Env {
+        id: &'a str,
+        variable: &'a str,
+        /// The value is the redirect's own directory under the tmp base (rather than the
+        /// tmp base itself).
+        own_directory: bool,
+        unless_home_writable: bool,
+    },
+    Path {
+        id: &'a str,
+        /// App-relative, without a trailing `/`.
+        app_path: &'a str,
+        /// Whether the build left content, kept as the seed.
+        seeded: bool,
+    },
+}
+
+/// The file's text for these redirects: env redirects first, then path redirects, each
+/// in the given order. The ids, variables and app paths come from the catalog, whose unit
+/// tests check them against this format's rules ([`is_id`], ...), and the tmp base is a
+/// [`TmpBase`], so every line reads back as written (a unit test checks that too).
+#[must_use]
+pub fn write(tmp_base: &TmpBase, entries: &[Entry<'_>]) -> String {
     let mut text = format!("{HEADER}\nbase {tmp_base}\n");
-    for env in envs {
-        let condition = if env.unless_home_writable {
-            UNLESS_HOME_WRITABLE
-        } else {
-            ALWAYS
-        };
-        let _ = writeln!(
-            text,
-            "env {} {} {} {condition}",
-            env.id, env.variable, env.value
-        );
+    for entry in entries {
+        if let Entry::Env {
+            id,
+            variable,
+            own_directory,
+            unless_home_writable,
+        } = *entry
+        {
+            let condition = if unless_home_writable {
+                UNLESS_HOME_WRITABLE
+            } else {
+                ALWAYS
+            };
+            let value = if own_directory {
+                tmp_base.target(id)
+            } else {
+                tmp_base.as_str().to_owned()
+            };
+            let _ = writeln!(text, "env {id} {variable} {value} {condition}");
+        }
     }
-    for path in paths {
-        let _ = writeln!(
-            text,
-            "path {} {} {} {}",
-            path.id,
-            path.app_path,
-            path.target,
-            path.seed.unwrap_or(NO_SEED)
-        );
+    for entry in entries {
+        if let Entry::Path {
+            id,
+            app_path,
+            seeded,
+        } = *entry
+        {
+            let target = tmp_base.target(id);
+            let seed = if seeded { seed(id) } else { NO_SEED.to_owned() };
+            let _ = writeln!(text, "path {id} {app_path} {target} {seed}");
+        }
     }
     text.push_str(END);
     text.push('\n');
-    let read_back = Config::parse(&text)?;
-    if read_back.tmp_base == tmp_base
-        && read_back.envs().eq(envs.iter().copied())
-        && read_back.paths().eq(paths.iter().copied())
-    {
-        Ok(text)
-    } else {
-        Err(ConfigError {
-            line: 0,
-            problem: "a value does not read back the same",
-        })
+    text
+}
+
+/// Whether `entry` follows this format's rules, so that [`write`] writes it as a line
+/// the helper reads back: for the catalog's unit test.
+#[must_use]
+pub fn can_write(entry: &Entry<'_>) -> bool {
+    match *entry {
+        Entry::Env { id, variable, .. } => is_id(id) && is_variable(variable),
+        Entry::Path { id, app_path, .. } => is_id(id) && is_plain_relative(app_path),
     }
 }
 
@@ -246,7 +312,7 @@ fn parse_line<'a>(tmp_base: &str, line: &'a str) -> Result<Line<'a>, &'static st
             if !is_id(id) || !is_variable(variable) {
                 return Err("malformed id or variable name");
             }
-            if value != tmp_base && !is_own_target(tmp_base, value) {
+            if value != tmp_base && !is_target_of(tmp_base, id, value) {
                 return Err("env value outside the tmp base");
             }
             Ok(Line::Env(EnvRedirect {
@@ -260,12 +326,18 @@ fn parse_line<'a>(tmp_base: &str, line: &'a str) -> Result<Line<'a>, &'static st
             if !is_id(id) || !is_plain_relative(app_path) {
                 return Err("malformed id or app path");
             }
-            if !is_own_target(tmp_base, target) {
+            if !is_target_of(tmp_base, id, target) {
                 return Err("path target outside the tmp base");
             }
             let seed = match seed {
                 NO_SEED => None,
-                seed if is_plain_relative(seed) => Some(seed),
+                seed if seed
+                    .strip_prefix(SEEDS)
+                    .and_then(|rest| rest.strip_prefix('/'))
+                    == Some(id) =>
+                {
+                    Some(seed)
+                }
                 _ => return Err("malformed seed path"),
             };
             Ok(Line::Path(PathRedirect {
@@ -279,13 +351,13 @@ fn parse_line<'a>(tmp_base: &str, line: &'a str) -> Result<Line<'a>, &'static st
     }
 }
 
-/// Whether `path` is a plain directory directly below `<tmp base>/group-writable`.
-fn is_own_target(tmp_base: &str, path: &str) -> bool {
+/// Whether `path` is `<tmp base>/group-writable/<id>`, the target of the redirect `id`.
+fn is_target_of(tmp_base: &str, id: &str, path: &str) -> bool {
     path.strip_prefix(tmp_base)
         .and_then(|rest| rest.strip_prefix('/'))
         .and_then(|rest| rest.strip_prefix(OWN_DIRECTORY))
         .and_then(|rest| rest.strip_prefix('/'))
-        .is_some_and(is_plain_name)
+        .is_some_and(|name| name == id)
 }
 
 /// `/a/b`: absolute, no empty, `.` or `..` segments, no trailing `/`, printable.
@@ -309,7 +381,10 @@ fn is_plain_name(name: &str) -> bool {
             .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
 }
 
-fn is_id(id: &str) -> bool {
+/// Whether `id` is a redirect id: lowercase ASCII letters, digits and `-`. The one rule,
+/// for the catalog (a unit test), `BP_GROUP_WRITABLE_REDIRECTS` and this configuration.
+#[must_use]
+pub fn is_id(id: &str) -> bool {
     !id.is_empty()
         && id
             .bytes()
@@ -361,6 +436,37 @@ mod tests {
         ]
     }
 
+    fn tmp() -> TmpBase {
+        TmpBase::new("/tmp").unwrap()
+    }
+
+    fn entries() -> Vec<Entry<'static>> {
+        vec![
+            Entry::Env {
+                id: "tmpdir",
+                variable: "TMPDIR",
+                own_directory: false,
+                unless_home_writable: false,
+            },
+            Entry::Path {
+                id: "rails-tmp",
+                app_path: "tmp",
+                seeded: true,
+            },
+            Entry::Env {
+                id: "xdg-cache",
+                variable: "XDG_CACHE_HOME",
+                own_directory: true,
+                unless_home_writable: true,
+            },
+            Entry::Path {
+                id: "next-cache",
+                app_path: ".next/cache",
+                seeded: false,
+            },
+        ]
+    }
+
     const EXAMPLE: &str = "group-writable-redirects 1
 base /tmp
 env tmpdir TMPDIR /tmp always
@@ -372,7 +478,7 @@ end
 
     #[test]
     fn writes_the_documented_format() {
-        assert_eq!(write("/tmp", &envs(), &paths()).unwrap(), EXAMPLE);
+        assert_eq!(write(&tmp(), &entries()), EXAMPLE);
     }
 
     #[test]
@@ -381,7 +487,7 @@ end
         assert_eq!(config.tmp_base, "/tmp");
         assert_eq!(config.envs().collect::<Vec<_>>(), envs());
         assert_eq!(config.paths().collect::<Vec<_>>(), paths());
-        let empty = write("/run/tmp", &[], &[]).unwrap();
+        let empty = write(&TmpBase::new("/run/tmp").unwrap(), &[]);
         assert_eq!(empty, "group-writable-redirects 1\nbase /run/tmp\nend\n");
         let config = Config::parse(&empty).unwrap();
         assert_eq!(config.tmp_base, "/run/tmp");
@@ -465,13 +571,76 @@ end
     }
 
     #[test]
-    fn write_refuses_values_that_would_not_read_back() {
-        let mut bad_envs = envs();
-        bad_envs[0].value = "/tmp/with space";
-        assert!(write("/tmp", &bad_envs, &paths()).is_err());
-        let mut bad_paths = paths();
-        bad_paths[0].target = "/elsewhere/x";
-        assert!(write("/tmp", &envs(), &bad_paths).is_err());
-        assert!(write("/tmp/", &envs(), &paths()).is_err());
+    fn only_plain_absolute_paths_are_tmp_bases() {
+        for good in ["/tmp", "/run/tmp", "/a-b/c_d.e"] {
+            assert_eq!(
+                TmpBase::new(good).map(|base| base.to_string()),
+                Some(good.to_owned())
+            );
+        }
+        for bad in [
+            "",
+            "/",
+            "tmp",
+            "/tmp/",
+            "/tmp//x",
+            "/tmp/../etc",
+            "/tmp/./x",
+            "/tmp x",
+            "/tmp\n",
+            "/t\"mp",
+            "/t\\mp",
+            "/tmp/caf\u{e9}",
+            "/tmp\t",
+        ] {
+            assert_eq!(TmpBase::new(bad), None, "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn writable_entries() {
+        assert!(entries().iter().all(can_write));
+        for bad in [
+            Entry::Env {
+                id: "Tmp",
+                variable: "TMPDIR",
+                own_directory: false,
+                unless_home_writable: false,
+            },
+            Entry::Env {
+                id: "tmp",
+                variable: "tmp dir",
+                own_directory: false,
+                unless_home_writable: false,
+            },
+            Entry::Path {
+                id: "x",
+                app_path: "../x",
+                seeded: false,
+            },
+            Entry::Path {
+                id: "x",
+                app_path: "a b",
+                seeded: false,
+            },
+        ] {
+            assert!(!can_write(&bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn targets_and_seeds_belong_to_their_id() {
+        for other in [
+            "path rails-tmp tmp /tmp/group-writable/other seeds/rails-tmp",
+            "path rails-tmp tmp /tmp/group-writable/rails-tmp seeds/other",
+            "env xdg-cache XDG_CACHE_HOME /tmp/group-writable/other always",
+        ] {
+            let text = format!("{HEADER}\nbase /tmp\n{other}\nend\n");
+            assert_eq!(
+                Config::parse(&text).map(|_| ()).unwrap_err().line,
+                3,
+                "{other}"
+            );
+        }
     }
 }

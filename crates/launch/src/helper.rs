@@ -42,7 +42,7 @@ pub struct Process<'a> {
 }
 
 /// Runs the helper. Returns nothing: whatever happens, the process exits 0.
-pub fn main(process: Process<'_>) {
+pub fn run(process: Process<'_>) {
     let Process {
         argv0,
         env,
@@ -304,7 +304,7 @@ impl Launch {
 
     /// Creates a path redirect's target, and seeds it when it did not exist yet.
     fn prepare_target(&mut self, own: &OwnedFd, layer: &Path, redirect: &PathRedirect<'_>) {
-        match make_own_target(own, redirect.target) {
+        match make_own_target(own, redirect.id) {
             Ok(()) => {}
             Err(Errno::EXIST) => {
                 return self.note(|| {
@@ -364,7 +364,7 @@ impl Launch {
         if redirect.value == tmp_base {
             return true;
         }
-        match make_own_target(own, redirect.value) {
+        match make_own_target(own, redirect.id) {
             Ok(()) | Err(Errno::EXIST) => true,
             Err(error) => {
                 self.problem(format!(
@@ -390,11 +390,10 @@ fn layer_of_program(program: &[u8]) -> Option<&[u8]> {
         .filter(|layer| !layer.is_empty())
 }
 
-/// Creates a target, which the configuration guarantees is a plain name directly below
-/// the own directory, relative to that directory's descriptor.
-fn make_own_target(own: &OwnedFd, target: &str) -> Result<(), Errno> {
-    let name = target.rsplit('/').next().unwrap_or(target);
-    rustix::fs::mkdirat(own, name, Mode::from_raw_mode(0o700))
+/// Creates the target of the redirect `id` (`<own directory>/<id>`, which the
+/// configuration guarantees), relative to the own directory's descriptor.
+fn make_own_target(own: &OwnedFd, id: &str) -> Result<(), Errno> {
+    rustix::fs::mkdirat(own, id, Mode::from_raw_mode(0o700))
 }
 
 /// Reads a small file into `buffer`: `None` when it does not fit.

@@ -1,0 +1,172 @@
+//! The build log's report of what the image leaves writable: the pass (what each pattern
+//! matched) and the redirects (what each did, or why not). The image label
+//! ([`super::label`]) records the same, for machines.
+
+use crate::pass::PassReport;
+use crate::pass::mode::EntryKind;
+use crate::redirects::{Applied, BuildContent, Outcome, Skip};
+use crate::settings::{self, RedirectSetting, Settings};
+use bullet_stream::{Print, style};
+use group_writable_launch::contract;
+use std::io::Stdout;
+use std::time::Duration;
+
+/// The build log, inside the buildpack's section.
+pub type Log = Print<bullet_stream::state::Bullet<Stdout>>;
+
+/// The pass section: the pattern sources, what each pattern matched (and, with
+/// `BP_LOG_LEVEL=DEBUG`, every change), the totals and the warnings.
+#[must_use]
+pub fn pass(log: Log, report: &PassReport, settings: &Settings) -> Log {
+    if report.sources.is_empty() {
+        return log
+            .bullet(format!(
+                "No {} file and no {}: no paths to make group-writable",
+                style::value(settings.pattern_file.display().to_string()),
+                style::value(settings::PATHS)
+            ))
+            .done();
+    }
+    let sources: Vec<String> = report.sources.iter().map(style::value).collect();
+    let mut section = log.bullet(format!("Patterns from {}", sources.join(" and ")));
+    for pattern_report in &report.patterns {
+        let pattern = &pattern_report.pattern;
+        let counts = &pattern_report.counts;
+        let what = if pattern.is_negated() {
+            "re-includes what earlier patterns matched".to_owned()
+        } else {
+            format!(
+                "{} ({} changed)",
+                directories_and_files(counts.directories, counts.files),
+                counts.changed
+            )
+        };
+        section = section.sub_bullet(format!(
+            "{} ({}): {what}",
+            style::value(&pattern.text),
+            pattern.location
+        ));
+    }
+    if settings.debug {
+        for change in &report.changed_paths {
+            let kind = match change.kind {
+                EntryKind::Directory => "directory",
+                EntryKind::File => "file",
+            };
+            section = section.sub_bullet(format!(
+                "{} ({kind}): {:04o} -> {:04o}",
+                change.path.display(),
+                change.old_mode,
+                change.new_mode
+            ));
+        }
+    }
+    let totals = report.totals();
+    section = section.sub_bullet(format!(
+        "Group-writable: {}, {} changed, in {}",
+        directories_and_files(totals.directories, totals.files),
+        totals.changed,
+        seconds(report.duration)
+    ));
+    for warning in &report.warnings {
+        section = section.warning(warning);
+    }
+    section.done()
+}
+
+/// The redirects section: each applied redirect, and each skipped one that was asked for
+/// or whose ecosystem is present, with the reason.
+#[must_use]
+pub fn redirects(log: Log, settings: &Settings, redirects: &[Applied]) -> Log {
+    let base = settings.tmp_base.to_string();
+    let heading = match &settings.redirects {
+        RedirectSetting::Off => {
+            return log
+                .bullet(format!(
+                    "Redirects to {base}: off ({}=off)",
+                    settings::REDIRECTS
+                ))
+                .done();
+        }
+        RedirectSetting::Auto => format!("Redirects to {}", style::value(&base)),
+        RedirectSetting::Only(_) => format!(
+            "Redirects to {}, only those named in {}",
+            style::value(&base),
+            style::value(settings::REDIRECTS)
+        ),
+    };
+    let mut section = log.bullet(heading);
+    for redirect in redirects {
+        let entry = redirect.entry;
+        let id = style::value(entry.id);
+        let line = match &redirect.outcome {
+            Outcome::Skipped(Skip::EcosystemAbsent) if !redirect.requested => continue,
+            Outcome::Skipped(skip) => format!("{id}: {} not redirected: {skip}", entry.what()),
+            Outcome::Env {
+                variable,
+                value,
+                unless_home_writable,
+            } => format!(
+                "{id}: {variable}={value} at launch, unless set{}",
+                if *unless_home_writable {
+                    " or $HOME is writable"
+                } else {
+                    ""
+                }
+            ),
+            Outcome::Path {
+                path,
+                target,
+                content,
+            } => {
+                let content = match content {
+                    BuildContent::Seeded { files, bytes } => format!(
+                        ", seeded at launch with the build's {} ({bytes} bytes)",
+                        if *files == 1 {
+                            "1 file".to_owned()
+                        } else {
+                            format!("{files} files")
+                        },
+                    ),
+                    BuildContent::Dropped => ", the build's cache dropped".to_owned(),
+                    BuildContent::Linked => ", already linked".to_owned(),
+                    BuildContent::None => String::new(),
+                };
+                format!("{id}: {path}/ -> {target}{content}")
+            }
+        };
+        section = section.sub_bullet(line);
+    }
+    if redirects
+        .iter()
+        .any(|redirect| redirect.outcome.is_applied())
+    {
+        section = section.sub_bullet(format!(
+            "The exec.d helper {} applies them at every launch ({}=off turns it off)",
+            style::value(contract::PROGRAM),
+            contract::SWITCH
+        ));
+    }
+    section.done()
+}
+
+/// "2 directories and 1 file", leaving out a zero count ("3 files"), or "nothing".
+fn directories_and_files(directories: u64, files: u64) -> String {
+    let plural = |count: u64, one: &str, many: &str| {
+        format!("{count} {}", if count == 1 { one } else { many })
+    };
+    match (directories, files) {
+        (0, 0) => "nothing".to_owned(),
+        (0, files) => plural(files, "file", "files"),
+        (directories, 0) => plural(directories, "directory", "directories"),
+        (directories, files) => format!(
+            "{} and {}",
+            plural(directories, "directory", "directories"),
+            plural(files, "file", "files")
+        ),
+    }
+}
+
+fn seconds(duration: Duration) -> String {
+    format!("{:.3}s", duration.as_secs_f64())
+}
