@@ -113,3 +113,41 @@ need_lifecycle() {
   mv "$staging" "$cache_dir/bin"
   echo "$cache_dir/bin"
 }
+
+# pack is built from source too: tests/pack/pack/go.mod and go.sum pin it (and every
+# module it depends on) by version and hash. See tests/pack/README.md.
+PACK_MODULE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/tests/pack/pack"
+
+# pack_version: the pack version pinned in tests/pack/pack/go.mod, without the leading v.
+pack_version() {
+  local version
+  version=$(awk '$1 == "github.com/buildpacks/pack" { print $2 } $1 == "require" && $2 == "github.com/buildpacks/pack" { print $3 }' \
+    "$PACK_MODULE_DIR/go.mod")
+  [ -n "$version" ] || die "no github.com/buildpacks/pack requirement in $PACK_MODULE_DIR/go.mod"
+  echo "${version#v}"
+}
+
+# need_pack: builds the pinned pack CLI, static, once per version, into the user's cache.
+# Prints the path of the `pack` binary.
+need_pack() {
+  local version cache_dir staging
+  version=$(pack_version)
+  cache_dir="${XDG_CACHE_HOME:-$HOME/.cache}/group-writable/pack-$version"
+  if [ "$("$cache_dir/bin/pack" --version 2>/dev/null)" = "$version" ]; then
+    echo "$cache_dir/bin/pack"
+    return 0
+  fi
+  command -v go >/dev/null \
+    || die "Go is needed to build pack $version (see $PACK_MODULE_DIR/go.mod for the version); install it from https://go.dev/dl/"
+  say "building pack $version into $cache_dir (once; a few minutes)"
+  mkdir -p "$cache_dir"
+  staging=$(mktemp -d "$cache_dir/bin.XXXXXX")
+  # pack's main package is its module root. -mod=readonly: exactly go.mod and go.sum.
+  (cd "$PACK_MODULE_DIR" && CGO_ENABLED=0 go build -mod=readonly -trimpath \
+    -ldflags "-s -w -X github.com/buildpacks/pack/pkg/client.Version=$version" \
+    -o "$staging/pack" github.com/buildpacks/pack) >&2 \
+    || { rm -rf "$staging"; die "could not build pack $version (go build failed, output above)"; }
+  rm -rf "${cache_dir:?}/bin"
+  mv "$staging" "$cache_dir/bin"
+  echo "$cache_dir/bin/pack"
+}

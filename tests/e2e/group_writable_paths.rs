@@ -6,7 +6,7 @@
 
 use crate::platform::{Build, Image, Platform, RUN_UID, Run, SHARED_GID, fixture};
 use crate::probe::{Outcome, Probe, Write, assert_outcomes};
-use crate::writable_paths::{MATCHED, NOT_MATCHED};
+use crate::writable_paths::{IN_WORKSPACE_ROOT, MATCHED, NOT_MATCHED, WORKSPACE_MODE};
 use crate::{shared_build, trial};
 use libtest_mimic::Trial;
 use std::path::PathBuf;
@@ -25,6 +25,10 @@ pub(crate) fn trials() -> Vec<Trial> {
         trial(
             "unmatched_paths_stay_read_only",
             unmatched_paths_stay_read_only,
+        ),
+        trial(
+            "workspace_root_is_0777_as_pack_makes_it",
+            workspace_root_is_0777_as_pack_makes_it,
         ),
         trial(
             "new_files_in_matched_directories_get_the_shared_group",
@@ -117,6 +121,32 @@ fn unmatched_paths_stay_read_only() {
         &Outcome::PermissionDenied,
         "image built with group-writable, run as the run user, paths no pattern matches",
     );
+}
+
+/// This platform reproduces what pack does to `/workspace` itself (mode 0777), so writes
+/// directly in it succeed with and without the buildpack, here as with pack (the pack
+/// suite checks that pack still does it).
+fn workspace_root_is_0777_as_pack_makes_it() {
+    for (name, image) in [
+        ("with group-writable", group_writable_image()),
+        ("control", control_image()),
+    ] {
+        let report = image.probe(
+            &Probe::writes(IN_WORKSPACE_ROOT).stat("/workspace"),
+            &Run::default(),
+        );
+        assert_eq!(
+            report.group_and_mode("/workspace").1,
+            WORKSPACE_MODE,
+            "{name}"
+        );
+        assert_outcomes(
+            &report,
+            IN_WORKSPACE_ROOT,
+            &Outcome::Written,
+            &format!("{name}: writes directly in the 0777 /workspace"),
+        );
+    }
 }
 
 fn new_files_in_matched_directories_get_the_shared_group() {

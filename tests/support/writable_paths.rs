@@ -24,8 +24,6 @@ pub(crate) const MATCHED: &[Write] = &[
 
 /// Writes to paths no pattern matches, next to matched ones: they must stay impossible.
 pub(crate) const NOT_MATCHED: &[Write] = &[
-    Write::CreateFile("/workspace/new.txt"),
-    Write::MakeDirectory("/workspace/uploads"),
     // Siblings of the matched /data/state.json.
     Write::CreateFile("/workspace/data/new.json"),
     Write::AppendTo("/workspace/data/seed.json"),
@@ -37,3 +35,17 @@ pub(crate) const NOT_MATCHED: &[Write] = &[
     Write::CreateFile("/layers/test_layer-maker/store/bin/new"),
     Write::CreateFile("/layers/test_layer-maker/new"),
 ];
+
+/// Writes directly in `/workspace`, which no pattern matches: they succeed for every user,
+/// with or without the buildpack, because `pack` (0.40.6) makes `/workspace` itself mode
+/// 0777 (the root entry of the app archive it writes), and the daemonless platform does
+/// the same. group-writable neither adds nor removes that (see the README, "What stays as
+/// the platform made it"). Both suites check the mode, so a `pack` that changes it fails
+/// the pack suite.
+pub(crate) const IN_WORKSPACE_ROOT: &[Write] = &[
+    Write::CreateFile("/workspace/new.txt"),
+    Write::MakeDirectory("/workspace/uploads"),
+];
+
+/// The mode `pack` gives `/workspace`, as `stat -c %A` prints it.
+pub(crate) const WORKSPACE_MODE: &str = "drwxrwxrwx";

@@ -80,7 +80,10 @@ prepare_work() {
   local run_image_layout
   run_image_layout=$(layout_path "$work/layout-repo" "$RUN_IMAGE")
   [ -d "$run_image_layout" ] || make_run_image "$run_image_layout"
-  chmod 0755 "$work/workspace" "$work/layers"
+  # /workspace itself is 0777, as pack makes it (the root entry of its app archive); the
+  # pack suite checks that pack still does. /layers is 0755, as the lifecycle makes it.
+  chmod 0777 "$work/workspace"
+  chmod 0755 "$work/layers"
   chown -R "$uid:$gid" "$work/workspace" "$work/layers" "$work/cache" "$work/layout-repo"
 }
 
