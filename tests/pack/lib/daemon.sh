@@ -39,7 +39,7 @@ pid_alive() {
 # daemon_fail WHAT LOG: the one line bin/test prints when the daemon cannot start, then exit.
 daemon_fail() {
   local last=''
-  [ -f "$2" ] && last=$(grep -v '^\s*$' "$2" | tail -n 1 | cut -c1-300)
+  if [ -f "$2" ]; then last=$(grep -v '^[[:space:]]*$' "$2" | tail -n 1 | cut -c1-300 || true); fi
   daemon_down >/dev/null 2>&1 || true
   die "the pack suite's Docker daemon did not start: $1${last:+ (last line of $2: $last)}; without root or overlayfs, skip the pack suite with GROUP_WRITABLE_SKIP_PACK=1 (never in CI)"
 }
