@@ -22,6 +22,7 @@ fn set_mode(path: &Path, mode: u32) {
 
 #[test]
 fn symlink_loops_dangling_links_and_linked_layers_are_skipped() {
+    packaged_or_skip!();
     let dirs = CnbDirs::new();
     dirs.app_tree(&["real/file"]);
     support::make_tree(&dirs.root, &["outside/dir/inner"]);
@@ -49,6 +50,7 @@ fn symlink_loops_dangling_links_and_linked_layers_are_skipped() {
 
 #[test]
 fn a_matched_name_that_is_a_symlink_is_left_alone() {
+    packaged_or_skip!();
     let dirs = CnbDirs::new();
     dirs.app_tree(&["app.rb"]);
     support::make_tree(&dirs.root, &["elsewhere/uploads/photo.jpg"]);
@@ -73,6 +75,7 @@ fn a_matched_name_that_is_a_symlink_is_left_alone() {
 /// other users can be neither linked in (`fs.protected_hardlinks`) nor changed.
 #[test]
 fn a_hard_link_shares_its_inode_mode() {
+    packaged_or_skip!();
     let dirs = CnbDirs::new();
     support::make_tree(&dirs.root, &["outside/data.db"]);
     let outside = dirs.root.join("outside/data.db");
@@ -94,6 +97,7 @@ fn a_hard_link_shares_its_inode_mode() {
 
 #[test]
 fn an_unreadable_matched_directory_fails_the_build() {
+    packaged_or_skip!();
     let dirs = CnbDirs::new();
     dirs.app_tree(&["data/inside"]).patterns("data/\n");
     set_mode(&dirs.app.join("data"), 0o300);
@@ -108,6 +112,7 @@ fn an_unreadable_matched_directory_fails_the_build() {
 
 #[test]
 fn an_unreadable_unmatched_directory_is_a_warning() {
+    packaged_or_skip!();
     let dirs = CnbDirs::new();
     dirs.app_tree(&["secret/inside.log", "app.log"])
         .patterns("*.log\n");
@@ -125,6 +130,7 @@ fn an_unreadable_unmatched_directory_is_a_warning() {
 #[test]
 fn a_directory_with_a_hundred_thousand_entries() {
     const ENTRIES: usize = 100_000;
+    packaged_or_skip!();
     let dirs = CnbDirs::new();
     let big = dirs.app.join("big");
     fs::create_dir(&big).unwrap();
@@ -157,6 +163,7 @@ fn a_directory_with_a_hundred_thousand_entries() {
 #[test]
 fn paths_longer_than_path_max() {
     const LEVELS: usize = 30;
+    packaged_or_skip!();
     let dirs = CnbDirs::new();
     let name = "d".repeat(200);
     fs::create_dir(dirs.app.join("deep")).unwrap();
@@ -197,6 +204,7 @@ fn paths_longer_than_path_max() {
 
 #[test]
 fn names_that_are_not_utf8_are_matched_and_listed() {
+    packaged_or_skip!();
     let dirs = CnbDirs::new();
     let data = dirs.app.join("data");
     fs::create_dir(&data).unwrap();
@@ -217,6 +225,7 @@ fn names_that_are_not_utf8_are_matched_and_listed() {
 
 #[test]
 fn a_full_tmp_base_while_seeding_is_one_line_and_the_app_starts() {
+    packaged_or_skip!();
     let dirs = CnbDirs::new();
     dirs.app_tree(&["Gemfile", "config/application.rb", "tmp/cache/small"]);
     // Larger than the tmpfs the helper gets below.
@@ -254,6 +263,7 @@ fn open_directory(path: &Path) -> OwnedFd {
 /// files there.
 #[test]
 fn a_planted_own_directory_in_a_shared_tmp_is_refused() {
+    packaged_or_skip!();
     let dirs = CnbDirs::new();
     dirs.app_tree(&["Gemfile", "config/application.rb", "tmp/cache/seeded"]);
     dirs.build().assert_success();

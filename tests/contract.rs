@@ -12,6 +12,7 @@ use support::{CnbDirs, build_uid, ctime, mode, modes_under, running_as_root, wri
 
 #[test]
 fn detect_passes_on_any_app() {
+    packaged_or_skip!();
     let dirs = CnbDirs::new();
     dirs.detect().assert_success();
 
@@ -29,6 +30,7 @@ fn detect_passes_on_any_app() {
 
 #[test]
 fn detect_fails_only_when_disabled() {
+    packaged_or_skip!();
     let dirs = CnbDirs::new();
     dirs.platform_env("BP_GROUP_WRITABLE_ENABLED", "false");
     assert_eq!(dirs.detect().code, Some(100));
@@ -40,6 +42,7 @@ fn detect_fails_only_when_disabled() {
 
 #[test]
 fn build_makes_matched_app_and_layer_paths_group_writable() {
+    packaged_or_skip!();
     let dirs = CnbDirs::new();
     dirs.app_tree(&[
         "log/production.log",
@@ -92,6 +95,7 @@ fn build_makes_matched_app_and_layer_paths_group_writable() {
 
 #[test]
 fn build_reads_the_named_file_and_the_variable() {
+    packaged_or_skip!();
     let dirs = CnbDirs::new();
     dirs.app_tree(&["config/writable", "uploads/", "cache/", "data.db"])
         .platform_env("BP_GROUP_WRITABLE_FILE", "config/writable")
@@ -108,6 +112,7 @@ fn build_reads_the_named_file_and_the_variable() {
 
 #[test]
 fn build_without_patterns_changes_nothing() {
+    packaged_or_skip!();
     let dirs = CnbDirs::new();
     dirs.app_tree(&["a/b", "c"]);
     let before = modes_under(&dirs.root);
@@ -125,6 +130,7 @@ fn build_without_patterns_changes_nothing() {
 
 #[test]
 fn debug_log_level_lists_every_change() {
+    packaged_or_skip!();
     let dirs = CnbDirs::new();
     dirs.app_tree(&["log/app.log"])
         .patterns("log/\n")
@@ -143,6 +149,7 @@ fn debug_log_level_lists_every_change() {
 
 #[test]
 fn warnings_for_patterns_that_match_nothing() {
+    packaged_or_skip!();
     let dirs = CnbDirs::new();
     dirs.app_tree(&["log/"]).patterns(
         "log/\nstorage/\n/layers/paketo-buildpacks_npm-install/**/.cache/\n./log/\n[oops\n",
@@ -161,6 +168,7 @@ fn warnings_for_patterns_that_match_nothing() {
 /// Each bad input fails the build, names where and what, and changes nothing.
 #[test]
 fn bad_input_fails_the_build_with_a_clear_message() {
+    packaged_or_skip!();
     let cases: &[(&str, &[u8], &[&str])] = &[
         (
             "parent component",
@@ -217,6 +225,7 @@ fn bad_input_fails_the_build_with_a_clear_message() {
 
 #[test]
 fn bad_pattern_files_and_settings_fail_the_build() {
+    packaged_or_skip!();
     let large = CnbDirs::new();
     large.patterns(&"#".repeat(1024 * 1024 + 1));
     large
@@ -249,6 +258,7 @@ fn bad_pattern_files_and_settings_fail_the_build() {
 
 #[test]
 fn symlinks_are_never_followed_nor_changed() {
+    packaged_or_skip!();
     let dirs = CnbDirs::new();
     dirs.app_tree(&["shared/real/file"]);
     support::make_tree(&dirs.root, &["outside/dir/inner", "outside/file"]);
@@ -286,6 +296,7 @@ fn symlinks_are_never_followed_nor_changed() {
 
 #[test]
 fn never_adds_other_write_and_a_second_run_changes_nothing() {
+    packaged_or_skip!();
     let dirs = CnbDirs::new();
     dirs.app_tree(&[
         "data/a",
@@ -329,6 +340,7 @@ fn never_adds_other_write_and_a_second_run_changes_nothing() {
 
 #[test]
 fn a_matched_file_of_another_user_fails_the_build_with_owner_and_build_uid() {
+    packaged_or_skip!();
     assert!(
         running_as_root(),
         "this test needs root: it creates a file owned by another user (run bin/test as root)"

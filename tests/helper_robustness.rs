@@ -278,6 +278,7 @@ fn run_helper(layer: &Path) -> (Option<i32>, String, String) {
 
 #[test]
 fn the_helper_binary_exits_0_with_valid_output_on_any_configuration() {
+    packaged_or_skip!();
     let packaged = support::buildpack_dir()
         .join(".libcnb-cargo/additional-bin")
         .join(group_writable_launch::contract::PROGRAM);

@@ -89,6 +89,7 @@ fn rails_app() -> CnbDirs {
 
 #[test]
 fn rails_tmp_and_log_are_redirected_and_seeded() {
+    packaged_or_skip!();
     let dirs = rails_app();
     let build = dirs.build();
     build
@@ -158,6 +159,7 @@ fn rails_tmp_and_log_are_redirected_and_seeded() {
 
 #[test]
 fn user_set_variables_and_a_writable_home_are_left_alone() {
+    packaged_or_skip!();
     let dirs = rails_app();
     dirs.build().assert_success();
 
@@ -190,6 +192,7 @@ fn user_set_variables_and_a_writable_home_are_left_alone() {
 
 #[test]
 fn node_cache_is_redirected_and_the_build_cache_dropped() {
+    packaged_or_skip!();
     let dirs = CnbDirs::new();
     dirs.app_tree(&[
         "package.json",
@@ -229,6 +232,7 @@ fn node_cache_is_redirected_and_the_build_cache_dropped() {
 
 #[test]
 fn node_modules_in_another_buildpacks_layer_is_left_to_it() {
+    packaged_or_skip!();
     let dirs = CnbDirs::new();
     dirs.app_tree(&["package.json"]);
     support::make_tree(
@@ -252,6 +256,7 @@ fn node_modules_in_another_buildpacks_layer_is_left_to_it() {
 
 #[test]
 fn next_cache_is_redirected() {
+    packaged_or_skip!();
     let dirs = CnbDirs::new();
     dirs.app_tree(&[
         "package.json",
@@ -287,6 +292,7 @@ fn next_cache_is_redirected() {
 
 #[test]
 fn python_gets_its_variables() {
+    packaged_or_skip!();
     let dirs = CnbDirs::new();
     dirs.app_tree(&["requirements.txt", "app.py"]);
     dirs.build()
@@ -308,6 +314,7 @@ fn python_gets_its_variables() {
 
 #[test]
 fn laravel_storage_and_bootstrap_cache_are_redirected_and_seeded() {
+    packaged_or_skip!();
     let dirs = CnbDirs::new();
     dirs.app_tree(&[
         "composer.json",
@@ -365,6 +372,7 @@ fn laravel_storage_and_bootstrap_cache_are_redirected_and_seeded() {
 
 #[test]
 fn symfony_var_is_redirected_even_before_it_exists() {
+    packaged_or_skip!();
     let warmed = CnbDirs::new();
     warmed.app_tree(&[
         "composer.json",
@@ -401,6 +409,7 @@ fn symfony_var_is_redirected_even_before_it_exists() {
 
 #[test]
 fn paths_the_user_made_group_writable_are_not_redirected() {
+    packaged_or_skip!();
     let dirs = rails_app();
     dirs.patterns("log/\n");
     dirs.build()
@@ -432,6 +441,7 @@ fn paths_the_user_made_group_writable_are_not_redirected() {
 
 #[test]
 fn the_label_records_the_policy_and_the_build_user() {
+    packaged_or_skip!();
     let dirs = rails_app();
     dirs.build().assert_success();
     let policy = label(&dirs);
@@ -469,6 +479,7 @@ fn the_label_records_the_policy_and_the_build_user() {
 
 #[test]
 fn redirects_can_be_turned_off_or_listed() {
+    packaged_or_skip!();
     let off = rails_app();
     off.platform_env("BP_GROUP_WRITABLE_REDIRECTS", "off");
     off.build()
@@ -516,6 +527,7 @@ fn redirects_can_be_turned_off_or_listed() {
 
 #[test]
 fn the_tmp_base_is_fixed_at_build() {
+    packaged_or_skip!();
     let dirs = rails_app();
     dirs.platform_env("BP_GROUP_WRITABLE_TMP", "/tmp/base");
     fs::create_dir(dirs.tmp.join("base")).unwrap();
@@ -544,6 +556,7 @@ fn the_tmp_base_is_fixed_at_build() {
 
 #[test]
 fn run_time_switch_and_debug() {
+    packaged_or_skip!();
     let dirs = rails_app();
     dirs.build().assert_success();
 
@@ -587,6 +600,7 @@ fn assert_one_line_and_valid_output(run: &support::HelperRun, needle: &str) {
 
 #[test]
 fn a_read_only_tmp_base_is_one_line_and_no_redirect() {
+    packaged_or_skip!();
     let dirs = rails_app();
     dirs.build().assert_success();
     let run = dirs.launch().tmp(TmpMount::ReadOnly).run();
@@ -599,6 +613,7 @@ fn a_read_only_tmp_base_is_one_line_and_no_redirect() {
 
 #[test]
 fn a_missing_tmp_base_is_one_line_and_no_redirect() {
+    packaged_or_skip!();
     let dirs = rails_app();
     dirs.platform_env("BP_GROUP_WRITABLE_TMP", "/tmp/not-mounted");
     dirs.build().assert_success();
@@ -612,6 +627,7 @@ fn a_missing_tmp_base_is_one_line_and_no_redirect() {
 
 #[test]
 fn a_missing_or_damaged_configuration_is_one_line() {
+    packaged_or_skip!();
     let dirs = rails_app();
     dirs.build().assert_success();
     let config = dirs.layers.join("redirects/redirects.conf");
@@ -650,6 +666,7 @@ fn a_missing_or_damaged_configuration_is_one_line() {
 
 #[test]
 fn an_unreadable_seed_is_one_line_and_the_rest_is_done() {
+    packaged_or_skip!();
     let dirs = CnbDirs::new();
     dirs.app_tree(&[
         "Gemfile",
@@ -676,6 +693,7 @@ fn an_unreadable_seed_is_one_line_and_the_rest_is_done() {
 
 #[test]
 fn fd_3_not_open_is_one_line() {
+    packaged_or_skip!();
     let dirs = rails_app();
     dirs.build().assert_success();
     let run = dirs.launch().without_fd3().run();

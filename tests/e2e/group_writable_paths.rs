@@ -6,8 +6,8 @@
 
 use crate::platform::{Build, Image, Platform, RUN_UID, Run, SHARED_GID, fixture};
 use crate::probe::{Outcome, Probe, Write, assert_outcomes};
+use crate::shared_build;
 use crate::writable_paths::{IN_WORKSPACE_ROOT, MATCHED, NOT_MATCHED, WORKSPACE_MODE};
-use crate::{shared_build, trial};
 use libtest_mimic::Trial;
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -17,39 +17,15 @@ const OPENSHIFT_UID: u32 = 1_000_650_000;
 
 /// The tests of this module, in the order they run.
 pub(crate) fn trials() -> Vec<Trial> {
-    vec![
-        trial(
-            "matched_paths_are_writable_by_the_run_user",
-            matched_paths_are_writable_by_the_run_user,
-        ),
-        trial(
-            "unmatched_paths_stay_read_only",
-            unmatched_paths_stay_read_only,
-        ),
-        trial(
-            "workspace_root_is_0777_as_pack_makes_it",
-            workspace_root_is_0777_as_pack_makes_it,
-        ),
-        trial(
-            "new_files_in_matched_directories_get_the_shared_group",
-            new_files_in_matched_directories_get_the_shared_group,
-        ),
-        trial(
-            "without_the_buildpack_the_same_writes_fail",
-            without_the_buildpack_the_same_writes_fail,
-        ),
-        trial(
-            "openshift_random_uid_in_group_zero",
-            openshift_random_uid_in_group_zero,
-        ),
-        trial(
-            "read_only_root_allows_only_tmp",
-            read_only_root_allows_only_tmp,
-        ),
-        trial(
-            "rebuild_with_cache_is_reproducible",
-            rebuild_with_cache_is_reproducible,
-        ),
+    trials![
+        matched_paths_are_writable_by_the_run_user,
+        unmatched_paths_stay_read_only,
+        workspace_root_is_0777_as_pack_makes_it,
+        new_files_in_matched_directories_get_the_shared_group,
+        without_the_buildpack_the_same_writes_fail,
+        openshift_random_uid_in_group_zero,
+        read_only_root_allows_only_tmp,
+        rebuild_with_cache_is_reproducible,
     ]
 }
 

@@ -8,14 +8,9 @@ use std::process::{Command, Output, Stdio};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-/// The build user and run user of the test stack, and the group they share (Paketo
-/// jammy's ids, as `tests/e2e/lib/stack.sh` defines them).
-pub(crate) const BUILD_UID: u32 = 1001;
-pub(crate) const RUN_UID: u32 = 1002;
-pub(crate) const SHARED_GID: u32 = 1000;
-
-/// Set to a packaged buildpack directory to test that instead of running `bin/package`.
-const BUILDPACK_DIR_VARIABLE: &str = "GROUP_WRITABLE_BUILDPACK_DIR";
+// The build user, the run user and the group they share (Paketo jammy's ids, as
+// `tests/e2e/lib/stack.sh` defines them for the stack's images too).
+pub(crate) use crate::support::{BUILD_GID as SHARED_GID, RUN_UID};
 
 fn repository() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -49,10 +44,9 @@ impl Platform {
         let started = Instant::now();
         let cli = repository().join("tests/e2e/cnb");
         run_checked(Command::new(&cli).arg("provision"), "cnb provision")?;
-        let buildpack = match std::env::var_os(BUILDPACK_DIR_VARIABLE) {
-            Some(dir) => PathBuf::from(dir),
-            None => package_buildpack()?,
-        };
+        // The suite only runs when it is named (see main.rs).
+        let buildpack = crate::support::packaged_buildpack()
+            .ok_or("no packaged buildpack named (GROUP_WRITABLE_BUILDPACK_DIR)")?;
         if !buildpack.join("buildpack.toml").is_file() {
             return Err(format!(
                 "{} is not a packaged buildpack (no buildpack.toml)",
@@ -244,19 +238,6 @@ impl Image {
 }
 
 /// Runs `bin/package` and returns the packaged buildpack directory it prints last.
-fn package_buildpack() -> Result<PathBuf, String> {
-    let output = run_checked(
-        Command::new(repository().join("bin/package")).current_dir(repository()),
-        "bin/package",
-    )?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let relative = stdout
-        .lines()
-        .last()
-        .ok_or("bin/package printed no packaged directory")?;
-    Ok(repository().join(relative))
-}
-
 /// Runs a command to completion, its output captured; an error with the output if it
 /// fails.
 fn run_checked(command: &mut Command, what: &str) -> Result<Output, String> {

@@ -8,7 +8,7 @@
 //! fail.
 
 use crate::platform::{Build, Image, Platform, Run, fixture};
-use crate::{shared_build, trial};
+use crate::shared_build;
 use libtest_mimic::Trial;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -17,47 +17,17 @@ use std::sync::OnceLock;
 
 /// The tests of this module, in the order they run.
 pub(crate) fn trials() -> Vec<Trial> {
-    vec![
-        trial(
-            "rails_app_writes_pid_file_and_log_on_a_read_only_root",
-            rails_app_writes_pid_file_and_log_on_a_read_only_root,
-        ),
-        trial(
-            "rails_app_finds_what_the_build_left_in_tmp",
-            rails_app_finds_what_the_build_left_in_tmp,
-        ),
-        trial(
-            "rails_app_fails_without_the_buildpack",
-            rails_app_fails_without_the_buildpack,
-        ),
-        trial(
-            "rails_app_fails_when_redirects_are_off_at_launch",
-            rails_app_fails_when_redirects_are_off_at_launch,
-        ),
-        trial(
-            "node_app_writes_node_modules_cache_on_a_read_only_root",
-            node_app_writes_node_modules_cache_on_a_read_only_root,
-        ),
-        trial(
-            "node_app_fails_without_the_buildpack",
-            node_app_fails_without_the_buildpack,
-        ),
-        trial(
-            "python_app_writes_bytecode_below_its_pycache_prefix",
-            python_app_writes_bytecode_below_its_pycache_prefix,
-        ),
-        trial(
-            "python_app_fails_without_the_buildpack",
-            python_app_fails_without_the_buildpack,
-        ),
-        trial(
-            "launch_env_is_set_except_what_the_user_set",
-            launch_env_is_set_except_what_the_user_set,
-        ),
-        trial(
-            "launch_env_is_not_set_without_the_buildpack",
-            launch_env_is_not_set_without_the_buildpack,
-        ),
+    trials![
+        rails_app_writes_pid_file_and_log_on_a_read_only_root,
+        rails_app_finds_what_the_build_left_in_tmp,
+        rails_app_fails_without_the_buildpack,
+        rails_app_fails_when_redirects_are_off_at_launch,
+        node_app_writes_node_modules_cache_on_a_read_only_root,
+        node_app_fails_without_the_buildpack,
+        python_app_writes_bytecode_below_its_pycache_prefix,
+        python_app_fails_without_the_buildpack,
+        launch_env_is_set_except_what_the_user_set,
+        launch_env_is_not_set_without_the_buildpack,
     ]
 }
 
