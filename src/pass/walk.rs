@@ -515,3 +515,178 @@ fn to_path(relative: &[u8]) -> PathBuf {
     let trimmed = relative.strip_suffix(b"/").unwrap_or(relative);
     PathBuf::from(OsStr::from_bytes(trimmed))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pass::patterns::{RootContext, parse_pattern_text};
+    use std::fs;
+    use std::os::unix::fs::{PermissionsExt as _, symlink};
+    use std::sync::Mutex;
+
+    /// A tree with explicit modes (umask 022's): `d/` directories, the rest files.
+    fn tree(entries: &[&str]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+        for entry in entries {
+            let path = dir.path().join(entry.trim_end_matches('/'));
+            if entry.ends_with('/') {
+                fs::create_dir_all(&path).unwrap();
+                fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+            } else {
+                fs::write(&path, "").unwrap();
+                fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+            }
+        }
+        dir
+    }
+
+    fn mode(path: &Path) -> u32 {
+        fs::symlink_metadata(path).unwrap().permissions().mode() & 0o7777
+    }
+
+    fn matcher(text: &str) -> (Matcher, usize) {
+        let context = RootContext {
+            app_dir: Path::new("/workspace"),
+            layers_root: Path::new("/layers"),
+            app_has_entry: &|_| false,
+        };
+        let list = parse_pattern_text(".group-writable", text, &context).unwrap();
+        let matcher = crate::pass::patterns::matcher_for(&list.patterns, Root::App).unwrap();
+        (matcher, list.patterns.len())
+    }
+
+    /// Walks `dir` with the patterns `text` on `threads` threads; the changed paths too.
+    fn walk(dir: &Path, text: &str, threads: usize) -> (WalkOutcome, Vec<String>) {
+        let (matcher, count) = matcher(text);
+        let walk = RootWalk {
+            root: Root::App,
+            directory: dir,
+            matcher: &matcher,
+            skip_top_level: &[OsStr::new("skipped")],
+            directories_only_at_top: false,
+        };
+        let changed = Mutex::new(Vec::new());
+        let record = |change: &Change<'_>| {
+            changed
+                .lock()
+                .unwrap()
+                .push(change.path.display().to_string());
+        };
+        let outcome =
+            walk_root(&walk, count, &BuildUser::current(), threads, Some(&record)).unwrap();
+        let mut changed = changed.into_inner().unwrap();
+        changed.sort();
+        (outcome, changed)
+    }
+
+    #[test]
+    fn a_matched_directory_covers_its_whole_subtree_and_nothing_else() {
+        for threads in [1, 4] {
+            let dir = tree(&["a/", "a/b/", "a/b/c", "a/d", "e/", "e/f", "g"]);
+            let (outcome, changed) = walk(dir.path(), "/a/\n", threads);
+            assert_eq!(changed, ["a", "a/b", "a/b/c", "a/d"], "{threads} threads");
+            assert_eq!(
+                outcome.counts,
+                [PatternCounts {
+                    directories: 2,
+                    files: 2,
+                    changed: 4
+                }]
+            );
+            assert!(outcome.problems.is_empty());
+            assert_eq!(mode(&dir.path().join("a/b/c")), 0o664);
+            assert_eq!(mode(&dir.path().join("e/f")), 0o644);
+            assert_eq!(mode(&dir.path().join("g")), 0o644);
+            // Directories also get setgid (the build user's own group), so new files
+            // inherit the shared group.
+            assert_eq!(mode(&dir.path().join("a/b")) & 0o2775, 0o2775);
+        }
+    }
+
+    #[test]
+    fn each_entry_counts_for_the_last_pattern_that_matches_it() {
+        let dir = tree(&["x.log", "y.log", "keep.log", "sub/", "sub/z.log"]);
+        let (outcome, changed) = walk(dir.path(), "*.log\n!keep.log\nsub/\n", 2);
+        assert_eq!(changed, ["sub", "sub/z.log", "x.log", "y.log"]);
+        let files: Vec<u64> = outcome.counts.iter().map(|counts| counts.files).collect();
+        assert_eq!(files, [2, 0, 1]);
+        assert_eq!(outcome.counts[2].directories, 1);
+        assert_eq!(mode(&dir.path().join("keep.log")), 0o644);
+    }
+
+    #[test]
+    fn a_second_walk_changes_nothing() {
+        let dir = tree(&["a/", "a/b"]);
+        walk(dir.path(), "a/\n", 2);
+        let (outcome, changed) = walk(dir.path(), "a/\n", 2);
+        assert!(changed.is_empty());
+        assert_eq!(outcome.counts[0].changed, 0);
+        assert_eq!(outcome.counts[0].files, 1);
+    }
+
+    #[test]
+    fn symlinks_are_neither_followed_nor_changed() {
+        let outside = tree(&["secret/", "secret/file"]);
+        let dir = tree(&["a/"]);
+        symlink(outside.path().join("secret"), dir.path().join("a/to-dir")).unwrap();
+        symlink(
+            outside.path().join("secret/file"),
+            dir.path().join("a/to-file"),
+        )
+        .unwrap();
+        let (_, changed) = walk(dir.path(), "a/\n", 2);
+        assert_eq!(changed, ["a"]);
+        assert_eq!(mode(&outside.path().join("secret")), 0o755);
+        assert_eq!(mode(&outside.path().join("secret/file")), 0o644);
+    }
+
+    #[test]
+    fn skipped_top_level_names_are_never_entered() {
+        let dir = tree(&["skipped/", "skipped/x.log", "kept/", "kept/x.log"]);
+        let (_, changed) = walk(dir.path(), "*.log\n", 2);
+        assert_eq!(changed, ["kept/x.log"]);
+    }
+
+    #[test]
+    fn deep_and_wide_trees_give_the_same_counts_on_any_number_of_threads() {
+        let mut entries = Vec::new();
+        for top in 0..20 {
+            let mut path = format!("t{top}/");
+            for depth in 0..12 {
+                entries.push(path.clone());
+                entries.push(format!("{path}f{depth}.log"));
+                entries.push(format!("{path}g{depth}"));
+                path = format!("{path}d{depth}/");
+            }
+        }
+        let refs: Vec<&str> = entries.iter().map(String::as_str).collect();
+        let mut results = Vec::new();
+        for threads in [1, 2, 8] {
+            let dir = tree(&refs);
+            let (outcome, changed) = walk(dir.path(), "*.log\n", threads);
+            results.push((outcome.counts, changed.len()));
+        }
+        assert_eq!(results[0].0[0].files, 240);
+        assert!(
+            results.iter().all(|result| *result == results[0]),
+            "{results:?}"
+        );
+    }
+
+    #[test]
+    fn an_unreadable_root_is_an_error() {
+        let (matcher, _) = matcher("a\n");
+        let walk = RootWalk {
+            root: Root::App,
+            directory: Path::new("/nonexistent/group-writable-walk-test"),
+            matcher: &matcher,
+            skip_top_level: &[],
+            directories_only_at_top: false,
+        };
+        assert_eq!(
+            walk_root(&walk, 1, &BuildUser::current(), 2, None).err(),
+            Some(Errno::NOENT)
+        );
+    }
+}
