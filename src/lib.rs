@@ -17,7 +17,9 @@
 //!   directory), [`redirects::install`] (seeds, symlinks, the helper configuration);
 //! - [`policy`]: what the image leaves writable: [`policy::label`];
 //! - [`settings`]: every `BP_*` variable;
-//! - [`buildpack`] and [`error`]: the libcnb entry points and the build log.
+//! - [`messages`]: every failure, warning and skip reason a person reads, with a
+//!   snapshot test of each;
+//! - [`buildpack`] and [`error`]: the libcnb entry points and the failures.
 #![forbid(unsafe_code)]
 
 // Dev-dependencies of the integration and end-to-end tests (tests/), which the unit-test
@@ -35,6 +37,7 @@ use toml as _;
 
 pub mod buildpack;
 pub mod error;
+pub mod messages;
 pub mod pass;
 pub mod policy;
 pub mod redirects;

@@ -6,7 +6,6 @@
 //! wins.
 
 use group_writable_launch::contract::{self, TmpBase};
-use std::fmt;
 use std::path::{Component, Path, PathBuf};
 
 pub const ENABLED: &str = "BP_GROUP_WRITABLE_ENABLED";
@@ -54,16 +53,6 @@ pub struct SettingError {
     pub variable: &'static str,
     pub value: String,
     pub expected: &'static str,
-}
-
-impl fmt::Display for SettingError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} is set to `{}`, but it must be {}.",
-            self.variable, self.value, self.expected
-        )
-    }
 }
 
 /// Whether the buildpack is enabled. Lenient on purpose: detect must never fail on a

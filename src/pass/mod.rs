@@ -4,6 +4,8 @@
 //! the app directory and, when a pattern addresses it, the layers root, and gathers what
 //! each pattern matched, the warnings, and the problems that fail the build.
 
+use crate::messages;
+
 pub mod mode;
 pub mod patterns;
 pub mod walk;
@@ -14,7 +16,6 @@ use self::walk::{BuildUser, Change, PatternCounts, Problem, RootWalk};
 use crate::settings::{self, Settings};
 use group_writable_gitignore::matcher::{Matcher, TooComplex};
 use std::ffi::OsStr;
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -112,12 +113,7 @@ pub fn run(input: &PassInput<'_>) -> Result<PassReport, PassError> {
         ..PassReport::default()
     };
     for inert in &list.inert {
-        report.warnings.push(format!(
-            "`{}` ({}) never matches anything: {}.",
-            inert.text,
-            inert.location,
-            inert.reason.explanation()
-        ));
+        report.warnings.push(messages::never_matches(inert));
     }
     if list.patterns.is_empty() {
         report.duration = started.elapsed();
@@ -131,10 +127,9 @@ pub fn run(input: &PassInput<'_>) -> Result<PassReport, PassError> {
         .partition(|(_, problem)| problem.is_fatal());
     for (root, problem) in &harmless {
         if let Problem::Unreadable { path, error, .. } = problem {
-            report.warnings.push(format!(
-                "Could not read the directory {} ({error}), so no pattern can match inside it.",
-                root.join(path).display()
-            ));
+            report
+                .warnings
+                .push(messages::unreadable_directory(&root.join(path), *error));
         }
     }
     if !fatal.is_empty() {
@@ -146,9 +141,11 @@ pub fn run(input: &PassInput<'_>) -> Result<PassReport, PassError> {
 
     for (pattern, counts) in list.patterns.into_iter().zip(walked.counts) {
         if !pattern.is_negated() && counts.directories + counts.files == 0 {
-            report
-                .warnings
-                .push(nothing_matched(&pattern, input.app_dir, layers_root));
+            report.warnings.push(messages::nothing_matched(
+                &pattern,
+                input.app_dir,
+                layers_root,
+            ));
         }
         report.patterns.push(PatternReport { pattern, counts });
     }
@@ -303,32 +300,6 @@ fn read_patterns(
     }
 }
 
-/// The warning for a selecting pattern that matched nothing, with the likeliest reason.
-fn nothing_matched(pattern: &Pattern, app_dir: &Path, layers_root: &Path) -> String {
-    let Pattern { text, location, .. } = pattern;
-    if let Some(buildpack) = pattern.layers_buildpack_dir()
-        && !layers_root.join(&buildpack).is_dir()
-    {
-        return format!(
-            "`{text}` ({location}) matches nothing: there is no {}. group-writable can only change layers that exist when it runs, so it must come after the buildpack that creates them (last in the order); a launch layer restored unchanged from the previous image is not on disk either.",
-            layers_root.join(&buildpack).display()
-        );
-    }
-    let hint = if pattern.has_dot_component() {
-        " In gitignore syntax `./` never matches; anchor a pattern to the app directory with a leading `/` instead."
-    } else {
-        ""
-    };
-    let root = match pattern.root {
-        Root::App => app_dir,
-        Root::Layers => layers_root,
-    };
-    format!(
-        "`{text}` ({location}) matches nothing in {}.{hint} Only paths that exist when group-writable runs can be changed.",
-        root.display()
-    )
-}
-
 /// A deep tree needs one descriptor per level being read; allow as many as the hard limit.
 fn raise_open_file_limit() {
     use rustix::process::{Resource, getrlimit, setrlimit};
@@ -341,39 +312,5 @@ fn raise_open_file_limit() {
                 maximum: limit.maximum,
             },
         );
-    }
-}
-
-impl fmt::Display for PassError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            PassError::PatternFile(error) => write!(f, "{error}"),
-            PassError::MissingPatternFile { path } => write!(
-                f,
-                "{} names {}, which does not exist.",
-                settings::FILE,
-                path.display()
-            ),
-            PassError::Patterns(errors) => {
-                for error in errors {
-                    writeln!(f, "{error}")?;
-                }
-                Ok(())
-            }
-            PassError::RootUnreadable { path, error } => {
-                write!(f, "Could not open {}: {error}.", path.display())
-            }
-            PassError::TooComplex { root, error } => {
-                write!(
-                    f,
-                    "The patterns for the {root} directory cannot be used: {error}."
-                )
-            }
-            PassError::Problems { problems, .. } => write!(
-                f,
-                "{} matched paths could not be made group-writable.",
-                problems.len()
-            ),
-        }
     }
 }

@@ -116,34 +116,6 @@ pub enum PatternErrorKind {
     Syntax(SyntaxError),
 }
 
-impl fmt::Display for PatternError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let Self { location, text, .. } = self;
-        match &self.kind {
-            PatternErrorKind::ParentComponent => write!(
-                f,
-                "{location}: `{text}` has a `..` component. Patterns are relative to the app directory (or, starting with `/layers/`, to the layers directory) and cannot leave it. Remove the `..`."
-            ),
-            PatternErrorKind::OutsideRoots { first_component } => write!(
-                f,
-                "{location}: `{text}` is an absolute path outside the app and the layers; group-writable changes nothing else. Patterns are relative to the app directory (a leading `/` anchors them there, as in .gitignore, but the app has no `{first_component}` at its top level); paths in layers start with `/layers/`. A cache or temp directory outside the app is better moved with an environment variable such as TMPDIR or XDG_CACHE_HOME."
-            ),
-            PatternErrorKind::WholeRoot(Root::Layers) => write!(
-                f,
-                "{location}: `{text}` names the layers directory itself. Name a buildpack's layers, for example `/layers/<buildpack-id with / as _>/<layer>/`, or `/layers/**` to mean every file in every layer."
-            ),
-            PatternErrorKind::WholeRoot(Root::App) => write!(
-                f,
-                "{location}: `{text}` names the app directory itself. Name paths inside it, or write `/**` to make everything in the app group-writable."
-            ),
-            PatternErrorKind::Syntax(error) => write!(
-                f,
-                "{location}: `{text}`: {error}. List the alternatives as separate patterns instead."
-            ),
-        }
-    }
-}
-
 /// Parses pattern text (the whole pattern file, or one variable) into patterns.
 ///
 /// `source` names it in messages. Lines are split at `\n` (a `\r` before it is dropped, as
@@ -321,30 +293,43 @@ impl Pattern {
     }
 }
 
-/// Why a pattern file could not be used.
-#[derive(Debug, thiserror::Error)]
+/// Why a pattern file could not be used (the messages are in `crate::messages`).
+#[derive(Debug)]
 pub enum PatternFileError {
-    #[error("{path} could not be read: {source}")]
     Unreadable {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path} is not a regular file (it is {kind})")]
-    NotAFile { path: PathBuf, kind: &'static str },
-    #[error("{path} resolves to {target}, which is outside the app directory")]
-    OutsideApp { path: PathBuf, target: PathBuf },
-    #[error(
-        "{path} is {size} bytes; pattern files are limited to {MAX_PATTERN_FILE_BYTES} bytes (1 MiB)"
-    )]
-    TooLarge { path: PathBuf, size: u64 },
-    #[error("{path} line {line} is not valid UTF-8 (at byte {byte} of the file)")]
+    NotAFile {
+        path: PathBuf,
+        kind: &'static str,
+    },
+    OutsideApp {
+        path: PathBuf,
+        target: PathBuf,
+    },
+    TooLarge {
+        path: PathBuf,
+        size: u64,
+    },
     NotUtf8 {
         path: PathBuf,
         line: usize,
         byte: usize,
     },
-    #[error("{path} line {line} contains a NUL byte; is it a binary file?")]
-    NulByte { path: PathBuf, line: usize },
+    NulByte {
+        path: PathBuf,
+        line: usize,
+    },
+}
+
+impl std::error::Error for PatternFileError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            PatternFileError::Unreadable { source, .. } => Some(source),
+            _ => None,
+        }
+    }
 }
 
 /// Reads the pattern file at `path` (inside `app_dir`), or `Ok(None)` when it does not

@@ -6,7 +6,6 @@
 use crate::redirects::{Applied, BuildContent, Existing, Outcome, Planned, Redirection};
 use group_writable_launch::contract::{self, Entry, TmpBase};
 use group_writable_launch::tree_copy::{self, Kind};
-use std::fmt;
 use std::fs;
 use std::io;
 use std::os::unix::fs::PermissionsExt as _;
@@ -19,19 +18,6 @@ pub struct InstallError {
     pub path: PathBuf,
     pub action: &'static str,
     pub error: io::Error,
-}
-
-impl fmt::Display for InstallError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "redirect `{}`: could not {} {}: {}",
-            self.id,
-            self.action,
-            self.path.display(),
-            self.error
-        )
-    }
 }
 
 /// Applies every path redirect of the plan and writes the helper configuration into

@@ -11,7 +11,6 @@ use crate::redirects::catalog::{self, CATALOG, Content, Entry, EnvTarget, Presen
 use crate::redirects::{Existing, Outcome, Planned, Redirection, Skip};
 use crate::settings::RedirectSetting;
 use group_writable_launch::contract::TmpBase;
-use std::fmt;
 use std::path::PathBuf;
 
 /// What the app holds at a path (app-relative, without a trailing `/`).
@@ -44,56 +43,9 @@ pub trait AppProbe {
     fn protected_by(&self, relative: &str) -> Option<String>;
 }
 
-impl fmt::Display for Skip {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Skip::EcosystemAbsent => f.write_str("none of its marker files is in the app"),
-            Skip::Missing => f.write_str("the app has no such directory"),
-            Skip::ParentMissing => f.write_str("its parent directory does not exist"),
-            Skip::Blocked {
-                ancestor,
-                symlink: true,
-            } => write!(
-                f,
-                "`{ancestor}` is a symlink, so the path belongs to what it points to (another buildpack's layer, which handles it)"
-            ),
-            Skip::Blocked {
-                ancestor,
-                symlink: false,
-            } => write!(f, "`{ancestor}` is not a directory"),
-            Skip::OtherSymlink { target } => write!(
-                f,
-                "it is already a symlink (to {}), so something else redirected it",
-                target.display()
-            ),
-            Skip::NotADirectory => f.write_str("it is not a directory"),
-            Skip::Protected { pattern } => {
-                write!(f, "left alone: {pattern} makes it group-writable")
-            }
-        }
-    }
-}
-
 /// `BP_GROUP_WRITABLE_REDIRECTS` names ids the catalog does not have.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UnknownIds(pub Vec<String>);
-
-impl fmt::Display for UnknownIds {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let quoted: Vec<String> = self.0.iter().map(|id| format!("`{id}`")).collect();
-        write!(
-            f,
-            "BP_GROUP_WRITABLE_REDIRECTS names {} {}, which the redirect catalog does not have. The catalog's ids are: {}.",
-            if self.0.len() == 1 {
-                "the id"
-            } else {
-                "the ids"
-            },
-            quoted.join(", "),
-            catalog::ids()
-        )
-    }
-}
 
 /// Decides every selected catalog entry, in catalog order.
 pub fn plan(

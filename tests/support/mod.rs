@@ -15,6 +15,7 @@
 use std::cell::{Cell, RefCell};
 use std::ffi::OsString;
 use std::fs;
+use std::io::Write as _;
 use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -39,9 +40,15 @@ pub const BUILDPACK_DIR_VARIABLE: &str = "GROUP_WRITABLE_BUILDPACK_DIR";
 /// buildpack: then the suite was asked to run and cannot.
 pub fn packaged_buildpack() -> Option<PathBuf> {
     let Some(dir) = std::env::var_os(BUILDPACK_DIR_VARIABLE).map(PathBuf::from) else {
-        eprintln!(
-            "skipped: this test runs the packaged buildpack; set {BUILDPACK_DIR_VARIABLE}=$PWD/$(bin/package) to run it (bin/test does)"
-        );
+        // Once per test binary, and past the test harness's capture of `eprintln!`, so
+        // that the skip shows in `cargo test`'s output.
+        static SAID: std::sync::Once = std::sync::Once::new();
+        SAID.call_once(|| {
+            let _ = writeln!(
+                std::io::stderr(),
+                "skipped: the tests that run the packaged buildpack; set {BUILDPACK_DIR_VARIABLE}=$PWD/$(bin/package) to run them (bin/test does)"
+            );
+        });
         return None;
     };
     assert!(

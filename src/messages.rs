@@ -1,0 +1,620 @@
+//! Every message of the build that a person reads: the failures (what happened, where,
+//! and how to fix it), the warnings, and the reasons a redirect is skipped. One place, so
+//! that they read alike, and a snapshot test of each one's exact text (`snapshots/`).
+//! The build log's lines are in `policy::report`; the exec.d helper's, which run at launch,
+//! in the launch crate's `helper`.
+
+use crate::error::GroupWritableError;
+use crate::pass::PassError;
+use crate::pass::patterns::{
+    InertLine, MAX_PATTERN_FILE_BYTES, Pattern, PatternError, PatternErrorKind, PatternFileError,
+    Root,
+};
+use crate::pass::walk::Problem;
+use crate::redirects::Skip;
+use crate::redirects::catalog;
+use crate::redirects::install::InstallError;
+use crate::redirects::plan::UnknownIds;
+use crate::settings::{self, SettingError};
+use rustix::io::Errno;
+use std::fmt::{self, Write as _};
+use std::path::Path;
+
+/// At most this many problems are listed one by one; the rest are counted.
+const LISTED_PROBLEMS: usize = 20;
+
+/// The message for a failure of the build, as a headline and an explanation.
+#[must_use]
+pub fn failure(error: &GroupWritableError) -> String {
+    match error {
+        GroupWritableError::Settings(error) => format!(
+            "Invalid group-writable setting\n\n{error}\n\nChange or unset the variable (for example `pack build --env`) and build again."
+        ),
+        GroupWritableError::UnknownRedirects(error) => format!(
+            "Unknown redirect in BP_GROUP_WRITABLE_REDIRECTS\n\n{error}\n\nSet it to `auto` (the default), `off`, or a comma-separated list of these ids, and build again."
+        ),
+        GroupWritableError::Redirect(error) => format!(
+            "Cannot redirect a run-time path to the tmp base\n\n{error}.\n\nThe build user must be able to move what the build left at this path (its files must belong to the build user, which owns everything the build creates). Fix the ownership, or leave the entry out with BP_GROUP_WRITABLE_REDIRECTS (a list of the entries to apply, or `off`), and build again."
+        ),
+        GroupWritableError::Pass(PassError::PatternFile(error)) => format!(
+            "Cannot use the group-writable pattern file\n\n{error}.\n\nThe pattern file is a UTF-8 text file of gitignore-style patterns in the app directory, at most 1 MiB. Fix or remove it and build again."
+        ),
+        GroupWritableError::Pass(error @ PassError::MissingPatternFile { .. }) => format!(
+            "group-writable pattern file not found\n\n{error}\n\nCreate the file, or unset BP_GROUP_WRITABLE_FILE to use `.group-writable` in the app directory."
+        ),
+        GroupWritableError::Pass(PassError::Patterns(errors)) => {
+            let mut text = String::from("Invalid group-writable patterns\n\n");
+            for error in errors {
+                let _ = writeln!(text, "{error}");
+            }
+            text.push_str("\nFix these lines and build again.");
+            text
+        }
+        GroupWritableError::Pass(error @ PassError::RootUnreadable { .. }) => format!(
+            "Cannot read a directory to make paths group-writable\n\n{error}\n\nThis is unexpected for the app or layers directory; check the platform's setup."
+        ),
+        GroupWritableError::Pass(error @ PassError::TooComplex { .. }) => format!(
+            "Too many group-writable patterns\n\n{error}\n\nUse fewer, shorter patterns: one pattern with a wildcard usually replaces many (`/tmp/**` rather than a line per file), and a directory pattern (`log/`) covers everything in it."
+        ),
+        GroupWritableError::Pass(PassError::Problems { problems, user }) => {
+            let mut text = String::from("Cannot make every matched path group-writable\n\n");
+            for (root, problem) in problems.iter().take(LISTED_PROBLEMS) {
+                let _ = writeln!(text, "{}", describe_problem(root, problem, user.uid));
+            }
+            if problems.len() > LISTED_PROBLEMS {
+                let _ = writeln!(text, "... and {} more.", problems.len() - LISTED_PROBLEMS);
+            }
+            if problems
+                .iter()
+                .any(|(_, problem)| matches!(problem, Problem::NotOwner { .. }))
+            {
+                let _ = write!(
+                    text,
+                    "\nOnly a file's owner may change its mode, and every buildpack runs as the build user (uid {}). Make these files belong to the build user (files the build creates do), or exclude them with a `!` pattern if they need not be writable.",
+                    user.uid
+                );
+            } else {
+                text.push_str(
+                    "\nMake the directories readable by their owner (`chmod u+rx`), or exclude them with a `!` pattern.",
+                );
+            }
+            text
+        }
+    }
+}
+
+fn describe_problem(root: &std::path::Path, problem: &Problem, build_uid: u32) -> String {
+    match problem {
+        Problem::NotOwner { path, owner, mode } => format!(
+            "- {} (mode {mode:04o}) belongs to uid {owner}, not to the build user (uid {build_uid}).",
+            root.join(path).display()
+        ),
+        Problem::Unreadable { path, error, .. } => format!(
+            "- {} is matched, but it cannot be read ({error}), so what is inside would stay read-only.",
+            root.join(path).display()
+        ),
+        Problem::Failed {
+            path,
+            operation,
+            error,
+        } => format!(
+            "- {}: {operation} failed: {error}.",
+            root.join(path).display()
+        ),
+    }
+}
+
+/// The warning for a selecting pattern that matched nothing, with the likeliest reason.
+#[must_use]
+pub fn nothing_matched(pattern: &Pattern, app_dir: &Path, layers_root: &Path) -> String {
+    let Pattern { text, location, .. } = pattern;
+    if let Some(buildpack) = pattern.layers_buildpack_dir()
+        && !layers_root.join(&buildpack).is_dir()
+    {
+        return format!(
+            "`{text}` ({location}) matches nothing: there is no {}. group-writable can only change layers that exist when it runs, so it must come after the buildpack that creates them (last in the order); a launch layer restored unchanged from the previous image is not on disk either.",
+            layers_root.join(&buildpack).display()
+        );
+    }
+    let hint = if pattern.has_dot_component() {
+        " In gitignore syntax `./` never matches; anchor a pattern to the app directory with a leading `/` instead."
+    } else {
+        ""
+    };
+    let root = match pattern.root {
+        Root::App => app_dir,
+        Root::Layers => layers_root,
+    };
+    format!(
+        "`{text}` ({location}) matches nothing in {}.{hint} Only paths that exist when group-writable runs can be changed.",
+        root.display()
+    )
+}
+
+/// The warning for a line git accepts but that can never match.
+#[must_use]
+pub fn never_matches(inert: &InertLine) -> String {
+    format!(
+        "`{}` ({}) never matches anything: {}.",
+        inert.text,
+        inert.location,
+        inert.reason.explanation()
+    )
+}
+
+/// The warning for a directory the walk could not read, where nothing was matched.
+#[must_use]
+pub fn unreadable_directory(path: &Path, error: Errno) -> String {
+    format!(
+        "Could not read the directory {} ({error}), so no pattern can match inside it.",
+        path.display()
+    )
+}
+
+/// A failure of libcnb itself (reading the platform, writing a layer, ...).
+#[must_use]
+pub fn libcnb_failure(error: &libcnb::Error<GroupWritableError>) -> String {
+    format!(
+        "group-writable could not run\n\n{error}\n\nThis comes from the build environment rather than from the app: check that the platform runs the buildpack as the CNB lifecycle does. If it persists, report it with the build log."
+    )
+}
+
+impl fmt::Display for SettingError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} is set to `{}`, but it must be {}.",
+            self.variable, self.value, self.expected
+        )
+    }
+}
+
+impl fmt::Display for PatternError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Self { location, text, .. } = self;
+        match &self.kind {
+            PatternErrorKind::ParentComponent => write!(
+                f,
+                "{location}: `{text}` has a `..` component. Patterns are relative to the app directory (or, starting with `/layers/`, to the layers directory) and cannot leave it. Remove the `..`."
+            ),
+            PatternErrorKind::OutsideRoots { first_component } => write!(
+                f,
+                "{location}: `{text}` is an absolute path outside the app and the layers; group-writable changes nothing else. Patterns are relative to the app directory (a leading `/` anchors them there, as in .gitignore, but the app has no `{first_component}` at its top level); paths in layers start with `/layers/`. A cache or temp directory outside the app is better moved with an environment variable such as TMPDIR or XDG_CACHE_HOME."
+            ),
+            PatternErrorKind::WholeRoot(Root::Layers) => write!(
+                f,
+                "{location}: `{text}` names the layers directory itself. Name a buildpack's layers, for example `/layers/<buildpack-id with / as _>/<layer>/`, or `/layers/**` to mean every file in every layer."
+            ),
+            PatternErrorKind::WholeRoot(Root::App) => write!(
+                f,
+                "{location}: `{text}` names the app directory itself. Name paths inside it, or write `/**` to make everything in the app group-writable."
+            ),
+            PatternErrorKind::Syntax(error) => write!(
+                f,
+                "{location}: `{text}`: {error}. List the alternatives as separate patterns instead."
+            ),
+        }
+    }
+}
+
+impl fmt::Display for PassError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PassError::PatternFile(error) => write!(f, "{error}"),
+            PassError::MissingPatternFile { path } => write!(
+                f,
+                "{} names {}, which does not exist.",
+                settings::FILE,
+                path.display()
+            ),
+            PassError::Patterns(errors) => {
+                for error in errors {
+                    writeln!(f, "{error}")?;
+                }
+                Ok(())
+            }
+            PassError::RootUnreadable { path, error } => {
+                write!(f, "Could not open {}: {error}.", path.display())
+            }
+            PassError::TooComplex { root, error } => {
+                write!(
+                    f,
+                    "The patterns for the {root} directory cannot be used: {error}."
+                )
+            }
+            PassError::Problems { problems, .. } => write!(
+                f,
+                "{} matched paths could not be made group-writable.",
+                problems.len()
+            ),
+        }
+    }
+}
+
+impl fmt::Display for Skip {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Skip::EcosystemAbsent => f.write_str("none of its marker files is in the app"),
+            Skip::Missing => f.write_str("the app has no such directory"),
+            Skip::ParentMissing => f.write_str("its parent directory does not exist"),
+            Skip::Blocked {
+                ancestor,
+                symlink: true,
+            } => write!(
+                f,
+                "`{ancestor}` is a symlink, so the path belongs to what it points to (another buildpack's layer, which handles it)"
+            ),
+            Skip::Blocked {
+                ancestor,
+                symlink: false,
+            } => write!(f, "`{ancestor}` is not a directory"),
+            Skip::OtherSymlink { target } => write!(
+                f,
+                "it is already a symlink (to {}), so something else redirected it",
+                target.display()
+            ),
+            Skip::NotADirectory => f.write_str("it is not a directory"),
+            Skip::Protected { pattern } => {
+                write!(f, "left alone: {pattern} makes it group-writable")
+            }
+        }
+    }
+}
+
+impl fmt::Display for UnknownIds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let quoted: Vec<String> = self.0.iter().map(|id| format!("`{id}`")).collect();
+        write!(
+            f,
+            "BP_GROUP_WRITABLE_REDIRECTS names {} {}, which the redirect catalog does not have. The catalog's ids are: {}.",
+            if self.0.len() == 1 {
+                "the id"
+            } else {
+                "the ids"
+            },
+            quoted.join(", "),
+            catalog::ids()
+        )
+    }
+}
+
+impl fmt::Display for InstallError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "redirect `{}`: could not {} {}: {}",
+            self.id,
+            self.action,
+            self.path.display(),
+            self.error
+        )
+    }
+}
+
+impl fmt::Display for PatternFileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PatternFileError::Unreadable { path, source } => {
+                write!(f, "{} could not be read: {source}", path.display())
+            }
+            PatternFileError::NotAFile { path, kind } => {
+                write!(f, "{} is not a regular file (it is {kind})", path.display())
+            }
+            PatternFileError::OutsideApp { path, target } => write!(
+                f,
+                "{} resolves to {}, which is outside the app directory",
+                path.display(),
+                target.display()
+            ),
+            PatternFileError::TooLarge { path, size } => write!(
+                f,
+                "{} is {size} bytes; pattern files are limited to {MAX_PATTERN_FILE_BYTES} bytes (1 MiB)",
+                path.display()
+            ),
+            PatternFileError::NotUtf8 { path, line, byte } => write!(
+                f,
+                "{} line {line} is not valid UTF-8 (at byte {byte} of the file)",
+                path.display()
+            ),
+            PatternFileError::NulByte { path, line } => write!(
+                f,
+                "{} line {line} contains a NUL byte; is it a binary file?",
+                path.display()
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pass::patterns::{RootContext, parse_pattern_text};
+    use crate::pass::walk::BuildUser;
+    use crate::settings::Settings;
+    use group_writable_gitignore::matcher::TooComplex;
+    use std::path::PathBuf;
+
+    fn context() -> RootContext<'static> {
+        RootContext {
+            app_dir: Path::new("/workspace"),
+            layers_root: Path::new("/layers"),
+            app_has_entry: &|name| name == "tmp",
+        }
+    }
+
+    fn pass(error: PassError) -> String {
+        failure(&GroupWritableError::Pass(error))
+    }
+
+    fn file_error(error: PatternFileError) -> String {
+        pass(PassError::PatternFile(error))
+    }
+
+    fn pattern(text: &str) -> Pattern {
+        parse_pattern_text(".group-writable", text, &context())
+            .unwrap()
+            .patterns
+            .remove(0)
+    }
+
+    fn user() -> BuildUser {
+        BuildUser {
+            uid: 1001,
+            gid: 1000,
+            groups: vec![1000],
+        }
+    }
+
+    /// Every message, named; each is one snapshot in `snapshots/`.
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one entry per message: a list, not logic"
+    )]
+    fn messages() -> Vec<(&'static str, String)> {
+        let path = PathBuf::from("/workspace/.group-writable");
+        let lookup = |name: &str| (name == "BP_GROUP_WRITABLE_TMP").then(|| "/tmp/x y".to_owned());
+        let setting = Settings::read(lookup).unwrap_err();
+        let pattern_errors = parse_pattern_text(
+            ".group-writable",
+            "../up\n/etc/passwd\n/layers/\n/workspace/\ncaf[\u{e9}]\n",
+            &context(),
+        )
+        .unwrap_err();
+        let inert = parse_pattern_text(".group-writable", "a\\\n[abc\n", &context())
+            .unwrap()
+            .inert;
+        let not_owner = Problem::NotOwner {
+            path: PathBuf::from("log/app.log"),
+            owner: 0,
+            mode: 0o644,
+        };
+        let unreadable = Problem::Unreadable {
+            path: PathBuf::from("tmp/cache"),
+            error: Errno::ACCESS,
+            matched: true,
+        };
+        let failed = Problem::Failed {
+            path: PathBuf::from("tmp/x"),
+            operation: "chmod",
+            error: Errno::ROFS,
+        };
+        let many: Vec<(PathBuf, Problem)> = (0..22)
+            .map(|index| {
+                (
+                    PathBuf::from("/workspace"),
+                    Problem::NotOwner {
+                        path: PathBuf::from(format!("log/{index}.log")),
+                        owner: 0,
+                        mode: 0o644,
+                    },
+                )
+            })
+            .collect();
+        vec![
+            ("setting", failure(&GroupWritableError::Settings(setting))),
+            (
+                "unknown_redirects",
+                failure(&GroupWritableError::UnknownRedirects(UnknownIds(vec![
+                    "rails".to_owned(),
+                ]))),
+            ),
+            (
+                "redirect",
+                failure(&GroupWritableError::Redirect(InstallError {
+                    id: "rails-tmp",
+                    path: PathBuf::from("/workspace/tmp"),
+                    action: "move the build's content out of",
+                    error: std::io::Error::from_raw_os_error(13),
+                })),
+            ),
+            (
+                "pattern_file_unreadable",
+                file_error(PatternFileError::Unreadable {
+                    path: path.clone(),
+                    source: std::io::Error::from_raw_os_error(13),
+                }),
+            ),
+            (
+                "pattern_file_not_a_file",
+                file_error(PatternFileError::NotAFile {
+                    path: path.clone(),
+                    kind: "a FIFO",
+                }),
+            ),
+            (
+                "pattern_file_outside_app",
+                file_error(PatternFileError::OutsideApp {
+                    path: path.clone(),
+                    target: PathBuf::from("/etc/passwd"),
+                }),
+            ),
+            (
+                "pattern_file_too_large",
+                file_error(PatternFileError::TooLarge {
+                    path: path.clone(),
+                    size: MAX_PATTERN_FILE_BYTES + 1,
+                }),
+            ),
+            (
+                "pattern_file_not_utf8",
+                file_error(PatternFileError::NotUtf8 {
+                    path: path.clone(),
+                    line: 3,
+                    byte: 17,
+                }),
+            ),
+            (
+                "pattern_file_nul_byte",
+                file_error(PatternFileError::NulByte {
+                    path: path.clone(),
+                    line: 2,
+                }),
+            ),
+            (
+                "missing_pattern_file",
+                pass(PassError::MissingPatternFile {
+                    path: PathBuf::from("/workspace/config/writable"),
+                }),
+            ),
+            ("patterns", pass(PassError::Patterns(pattern_errors))),
+            (
+                "root_unreadable",
+                pass(PassError::RootUnreadable {
+                    path: PathBuf::from("/layers"),
+                    error: Errno::ACCESS,
+                }),
+            ),
+            (
+                "too_complex",
+                pass(PassError::TooComplex {
+                    root: Root::App,
+                    error: TooComplex {
+                        patterns: 5000,
+                        detail: "compiled regex exceeds size limit".to_owned(),
+                    },
+                }),
+            ),
+            (
+                "problems",
+                pass(PassError::Problems {
+                    problems: vec![
+                        (PathBuf::from("/workspace"), not_owner),
+                        (PathBuf::from("/workspace"), unreadable),
+                        (PathBuf::from("/workspace"), failed),
+                    ],
+                    user: user(),
+                }),
+            ),
+            (
+                "problems_unreadable_only",
+                pass(PassError::Problems {
+                    problems: vec![(
+                        PathBuf::from("/workspace"),
+                        Problem::Unreadable {
+                            path: PathBuf::from("tmp/cache"),
+                            error: Errno::ACCESS,
+                            matched: true,
+                        },
+                    )],
+                    user: user(),
+                }),
+            ),
+            (
+                "problems_many",
+                pass(PassError::Problems {
+                    problems: many,
+                    user: user(),
+                }),
+            ),
+            (
+                "libcnb_failure",
+                libcnb_failure(&libcnb::Error::CannotDetermineTargetOs(
+                    std::env::VarError::NotPresent,
+                )),
+            ),
+            (
+                "never_matches",
+                inert
+                    .iter()
+                    .map(never_matches)
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
+            (
+                "unreadable_directory",
+                unreadable_directory(Path::new("/workspace/private"), Errno::ACCESS),
+            ),
+            (
+                "nothing_matched",
+                nothing_matched(
+                    &pattern("/log/\n"),
+                    Path::new("/workspace"),
+                    Path::new("/layers"),
+                ),
+            ),
+            (
+                "nothing_matched_dot",
+                nothing_matched(
+                    &pattern("./log/\n"),
+                    Path::new("/workspace"),
+                    Path::new("/layers"),
+                ),
+            ),
+            (
+                "nothing_matched_missing_layer",
+                nothing_matched(
+                    &pattern("/layers/paketo-buildpacks_node-engine/node/\n"),
+                    Path::new("/nonexistent-workspace"),
+                    Path::new("/nonexistent-layers"),
+                ),
+            ),
+            ("skip_ecosystem_absent", Skip::EcosystemAbsent.to_string()),
+            ("skip_missing", Skip::Missing.to_string()),
+            ("skip_parent_missing", Skip::ParentMissing.to_string()),
+            (
+                "skip_blocked_symlink",
+                Skip::Blocked {
+                    ancestor: "node_modules".to_owned(),
+                    symlink: true,
+                }
+                .to_string(),
+            ),
+            (
+                "skip_blocked",
+                Skip::Blocked {
+                    ancestor: "storage".to_owned(),
+                    symlink: false,
+                }
+                .to_string(),
+            ),
+            (
+                "skip_other_symlink",
+                Skip::OtherSymlink {
+                    target: PathBuf::from("/elsewhere"),
+                }
+                .to_string(),
+            ),
+            ("skip_not_a_directory", Skip::NotADirectory.to_string()),
+            (
+                "skip_protected",
+                Skip::Protected {
+                    pattern: "`tmp/` (.group-writable:1)".to_owned(),
+                }
+                .to_string(),
+            ),
+        ]
+    }
+
+    #[test]
+    fn every_message_reads_exactly_as_its_snapshot() {
+        for (name, text) in messages() {
+            insta::assert_snapshot!(name, text);
+        }
+    }
+
+    #[test]
+    fn the_catalog_ids_in_the_unknown_redirects_message_are_the_catalog_s() {
+        let text = UnknownIds(vec!["x".to_owned()]).to_string();
+        assert!(text.ends_with(&format!("{}.", catalog::ids())), "{text}");
+    }
+}
