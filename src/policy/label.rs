@@ -6,13 +6,14 @@ use crate::pass::PassReport;
 use crate::pass::walk::BuildUser;
 use crate::redirects::{Applied, BuildContent, Outcome};
 use group_writable_launch::contract::TmpBase;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The label key (reverse DNS of the project's home, cnb-utils.github.io).
 pub const KEY: &str = "io.github.cnb-utils.group-writable.policy";
 
 /// The label's JSON document. `version` changes with any incompatible change of shape.
-#[derive(Debug, Serialize)]
+/// `group-writable-audit` reads it back with these same types.
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Policy {
     pub version: u32,
     pub build_user: BuildIds,
@@ -22,7 +23,7 @@ pub struct Policy {
 }
 
 /// The uid and gid the build ran as: the owner of every app and layer file in the image.
-#[derive(Clone, Copy, Debug, Serialize)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 pub struct BuildIds {
     pub uid: u32,
     pub gid: u32,
@@ -39,7 +40,7 @@ impl BuildIds {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct PatternRecord {
     pub pattern: String,
     /// `file:line`, or `BP_GROUP_WRITABLE_PATHS:item`.
@@ -52,7 +53,7 @@ pub struct PatternRecord {
     pub changed: u64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum RedirectRecord {
     Env {

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 /// `OpenShift` runs images as a random uid (from the project's range) in group 0.
-const OPENSHIFT_UID: u32 = 1_000_650_000;
+pub(crate) const OPENSHIFT_UID: u32 = 1_000_650_000;
 
 /// The tests of this module, in the order they run.
 pub(crate) fn trials() -> Vec<Trial> {
@@ -48,7 +48,7 @@ fn buildpacks(with_group_writable: bool) -> Vec<PathBuf> {
 }
 
 /// The fixture app built with the buildpack, as 1001:1000.
-fn group_writable_image() -> &'static Image {
+pub(crate) fn group_writable_image() -> &'static Image {
     static IMAGE: OnceLock<Result<Image, String>> = OnceLock::new();
     shared_build(&IMAGE, "group-writable", || {
         Build::new(app(), buildpacks(true))
@@ -56,13 +56,13 @@ fn group_writable_image() -> &'static Image {
 }
 
 /// The control: the same app and buildpacks without group-writable.
-fn control_image() -> &'static Image {
+pub(crate) fn control_image() -> &'static Image {
     static IMAGE: OnceLock<Result<Image, String>> = OnceLock::new();
     shared_build(&IMAGE, "control", || Build::new(app(), buildpacks(false)))
 }
 
 /// The fixture app built with the buildpack as 1001:0 (`pack build --gid 0`).
-fn group_zero_image() -> &'static Image {
+pub(crate) fn group_zero_image() -> &'static Image {
     static IMAGE: OnceLock<Result<Image, String>> = OnceLock::new();
     shared_build(&IMAGE, "group-zero", || {
         Build::new(app(), buildpacks(true)).gid(0)

@@ -6,6 +6,8 @@
 //! (bubblewrap, runc, umoci; see its header). One concern per module:
 //! - `group_writable_paths`: the paths `.group-writable` names become writable for the run
 //!   user, and nothing else does;
+//! - `audit`: `group-writable-audit` on the exported images agrees with what the run user
+//!   can write in them;
 //! - `redirects`: on a read-only root, the well-known run-time writes of Rails-, Node- and
 //!   Python-shaped apps land in /tmp, through the exec.d helper the launcher runs.
 //!
@@ -26,6 +28,7 @@ macro_rules! trials {
     };
 }
 
+mod audit;
 mod group_writable_paths;
 mod platform;
 #[path = "../support/probe.rs"]
@@ -48,6 +51,7 @@ fn main() -> ExitCode {
     let tests: Vec<Trial> = group_writable_paths::trials()
         .into_iter()
         .chain(redirects::trials())
+        .chain(audit::trials())
         .collect();
 
     // Checked only when a test will run: `cargo test -- --ignored` (the libcnb-test
