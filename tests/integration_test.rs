@@ -17,6 +17,8 @@
 // Test crates see every dependency of the package; this one uses few of them.
 #![allow(unused_crate_dependencies)]
 
+#[path = "support/audit_tool.rs"]
+mod audit_tool;
 #[path = "support/pack_stack.rs"]
 mod pack_stack;
 #[path = "support/probe.rs"]
@@ -112,6 +114,7 @@ fn packaged_directory() {
         let (_, mode) = report.group_and_mode("/workspace/log");
         assert_eq!(mode.chars().nth(6), Some('s'), "/workspace/log: {mode}");
         assert_workspace_root_is_0777(&image, "--buildpack <packaged directory>");
+        assert_audit_agrees(&image, "--buildpack <packaged directory>");
 
         let label = policy_label(&image).expect("the image has no policy label");
         let policy: serde_json::Value = serde_json::from_str(&label).expect("the label is JSON");
@@ -153,6 +156,7 @@ fn packaged_directory() {
         let image = built_image(&context.pack_stdout);
         assert_control(&image, Run::default(), "control (without group-writable)");
         assert_workspace_root_is_0777(&image, "control (without group-writable)");
+        assert_audit_agrees(&image, "control (without group-writable)");
         assert_eq!(
             policy_label(&image),
             None,
@@ -398,6 +402,24 @@ fn assert_control(image: &str, run: Run<'_>, what: &str) {
 /// pack makes `/workspace` itself 0777 (see `IN_WORKSPACE_ROOT`): with and without the
 /// buildpack, anyone may create entries directly in it. When pack stops doing that, this
 /// fails: then the daemonless platform (`tests/e2e/lib/build.sh`) and the docs must follow.
+/// `group-writable-audit` on the image as `docker save` writes it: for every probed
+/// write, its answer is what the run user can do in the container.
+fn assert_audit_agrees(image: &str, what: &str) {
+    let saved = tempfile::tempdir().expect("a temporary directory");
+    let tarball = saved.path().join("image.tar");
+    pack_stack::succeed(pack_stack::docker(["save", "-o"]).arg(&tarball).arg(image));
+    let report = audit_tool::report(&tarball, &[]);
+    assert_eq!(report["user"]["uid"], 1002, "{what}: the image's User");
+    let writes: Vec<_> = MATCHED
+        .iter()
+        .chain(NOT_MATCHED)
+        .chain(IN_WORKSPACE_ROOT)
+        .copied()
+        .collect();
+    let observed = Run::default().probe(image, &Probe::writes(&writes));
+    audit_tool::assert_agreement(&report, &writes, |write| observed.outcome(write), what);
+}
+
 fn assert_workspace_root_is_0777(image: &str, what: &str) {
     let report = Run::default().probe(image, &Probe::writes(IN_WORKSPACE_ROOT).stat("/workspace"));
     assert_eq!(

@@ -29,6 +29,8 @@ macro_rules! trials {
 }
 
 mod audit;
+#[path = "../support/audit_tool.rs"]
+mod audit_tool;
 mod group_writable_paths;
 mod platform;
 #[path = "../support/probe.rs"]

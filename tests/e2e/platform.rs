@@ -223,24 +223,6 @@ impl Image {
         Report::parse(&stdout)
     }
 
-    /// Runs `group-writable-audit` (built on first use, or `GROUP_WRITABLE_AUDIT`) on the
-    /// image and returns what it printed; panics unless it exits 0.
-    pub(crate) fn audit(&self, arguments: &[&str]) -> Vec<u8> {
-        static BINARY: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-        let binary = BINARY
-            .get_or_init(audit_binary)
-            .as_ref()
-            .unwrap_or_else(|message| panic!("{message}"));
-        let started = Instant::now();
-        let output = run_checked(
-            Command::new(binary).arg(&self.layout).args(arguments),
-            "group-writable-audit",
-        )
-        .unwrap_or_else(|message| panic!("{message}"));
-        record_timing("audits", started.elapsed());
-        output.stdout
-    }
-
     /// `cnb digests`: the image's layer digests, then the app and buildpack layers'.
     pub(crate) fn digests(&self) -> String {
         let output = run_checked(
@@ -253,33 +235,6 @@ impl Image {
         .unwrap_or_else(|message| panic!("{message}"));
         String::from_utf8_lossy(&output.stdout).into_owned()
     }
-}
-
-/// The audit binary: `GROUP_WRITABLE_AUDIT`, or the workspace's own, built with cargo
-/// (`cargo test` at the root has built it already: the build is then a no-op).
-fn audit_binary() -> Result<PathBuf, String> {
-    if let Some(binary) = std::env::var_os("GROUP_WRITABLE_AUDIT") {
-        return Ok(PathBuf::from(binary));
-    }
-    let started = Instant::now();
-    run_checked(
-        Command::new(env!("CARGO"))
-            .args([
-                "build",
-                "--locked",
-                "--release",
-                "--package",
-                "group-writable-audit",
-            ])
-            .current_dir(repository()),
-        "cargo build --package group-writable-audit",
-    )?;
-    record_timing("build group-writable-audit", started.elapsed());
-    // CARGO_TARGET_TMPDIR is `<target directory>/tmp`.
-    let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .parent()
-        .unwrap_or(Path::new("target"));
-    Ok(target.join("debug/group-writable-audit"))
 }
 
 /// Runs `bin/package` and returns the packaged buildpack directory it prints last.

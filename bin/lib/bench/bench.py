@@ -7,7 +7,8 @@ The report is made of sections, each measuring one thing and rendering its own p
 - `walk`: the pass on each tree (time, CPU time, memory, system calls) against the
   baselines, and the targets of issue #5;
 - `helper`: the exec.d helper's start-to-exit time against static no-op programs and an
-  equivalent shell script, its system calls, and its size.
+  equivalent shell script, its system calls, and its size;
+- `audit`: `group-writable-audit` on a 200 MB image against `tar -tzvf` (audit_image.py).
 """
 
 import argparse
@@ -21,6 +22,7 @@ import statistics
 import subprocess
 import sys
 
+import audit_image
 import runner as run
 import tree
 
@@ -695,6 +697,7 @@ SECTIONS = [
     ("binary", measure_binary, render_binary),
     ("walk", measure_walks, render_walks),
     ("helper", measure_helper, render_helper),
+    ("audit", lambda context: audit_image.measure(context, context.args.audit, say), audit_image.render),
 ]
 
 
@@ -760,6 +763,7 @@ def main():
     parser.add_argument("--scratch", required=True, help="where trees and temporary files go")
     parser.add_argument("--sizes", type=parse_sizes, required=True, help="tree sizes in entries, e.g. 10k,100k,1M")
     parser.add_argument("--runs", type=int, required=True, help="timed runs of each command")
+    parser.add_argument("--audit", help="the group-writable-audit binary (for the audit section)")
     parser.add_argument("--sections", default=",".join(name for name, _, _ in SECTIONS),
                         help="the sections to run, comma-separated (default: all)")
     parser.add_argument("--output", required=True,
@@ -773,6 +777,8 @@ def main():
     if unknown or not args.sections:
         parser.error(f"--sections: unknown {', '.join(unknown) or '(none given)'}; choose from {', '.join(known)}")
 
+    if "audit" in args.sections and not args.audit:
+        parser.error("the audit section needs --audit BINARY")
     context = Context(args)
     os.makedirs(context.scratch, exist_ok=True)
     context.prepare_cnb_dirs()

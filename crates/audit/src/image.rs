@@ -363,65 +363,47 @@ impl<R: Read> Hashing<R> {
 impl Image {
     /// The blob's content as a stream; pass it to [`Hashing::finish`] when read.
     pub fn open_blob(&self, blob: &Blob) -> Result<Hashing<Box<dyn Read>>, Error> {
-        let reader: Box<dyn Read> = match &blob.location {
-            Location::File(path) => Box::new(File::open(path).map_err(|error| {
-                Error::input(format!("cannot open {}: {error}", path.display()))
-            })?),
-            Location::Member {
-                offset,
-                length,
-                name,
-            } => {
-                let archive = self.archive.as_deref().unwrap_or(Path::new(""));
-                Box::new(member_reader(archive, *offset, *length, name)?)
-            }
-        };
-        Ok(Hashing::new(reader))
+        Ok(Hashing::new(open_location(
+            &blob.location,
+            self.archive.as_deref(),
+        )?))
     }
 }
 
-fn member_reader(
-    archive: &Path,
-    offset: u64,
-    length: u64,
-    name: &str,
-) -> Result<io::Take<File>, Error> {
-    let mut file = File::open(archive)
-        .map_err(|error| Error::input(format!("cannot open {}: {error}", archive.display())))?;
-    file.seek(SeekFrom::Start(offset)).map_err(|error| {
-        Error::input(format!(
-            "cannot read member {name} of {}: {error}",
-            archive.display()
-        ))
-    })?;
-    Ok(file.take(length))
+/// A blob's content: its file, or its member of the tarball `archive`.
+fn open_location(location: &Location, archive: Option<&Path>) -> Result<Box<dyn Read>, Error> {
+    let open = |path: &Path| {
+        File::open(path)
+            .map_err(|error| Error::input(format!("cannot open {}: {error}", path.display())))
+    };
+    Ok(match location {
+        Location::File(path) => Box::new(open(path)?),
+        Location::Member {
+            offset,
+            length,
+            name,
+        } => {
+            let archive = archive.unwrap_or(Path::new(""));
+            let mut file = open(archive)?;
+            file.seek(SeekFrom::Start(*offset)).map_err(|error| {
+                Error::input(format!(
+                    "cannot read member {name} of {}: {error}",
+                    archive.display()
+                ))
+            })?;
+            Box::new(file.take(*length))
+        }
+    })
 }
 
-/// Reads a whole (small) blob and checks its digest: `expected` overrides the blob's own.
+/// Reads a whole (small) blob and checks its digest.
 fn read_verified(blob: &Blob, archive: Option<&Path>, what: &str) -> Result<Vec<u8>, Error> {
-    let mut reader: Box<dyn Read> =
-        match &blob.location {
-            Location::File(path) => Box::new(File::open(path).map_err(|error| {
-                Error::input(format!("cannot open {}: {error}", path.display()))
-            })?),
-            Location::Member {
-                offset,
-                length,
-                name,
-            } => Box::new(member_reader(
-                archive.unwrap_or(Path::new("")),
-                *offset,
-                *length,
-                name,
-            )?),
-        };
+    let mut reader = Hashing::new(open_location(&blob.location, archive)?);
     let mut bytes = Vec::new();
     reader
         .read_to_end(&mut bytes)
         .map_err(|error| Error::input(format!("{what}: cannot be read: {error}")))?;
-    let mut hashing = Hashing::new(&bytes[..]);
-    io::copy(&mut hashing, &mut io::sink()).map_err(|error| Error::input(error.to_string()))?;
-    hashing.finish(&blob.digest, blob.size, what)?;
+    reader.finish(&blob.digest, blob.size, what)?;
     Ok(bytes)
 }
 
@@ -470,7 +452,12 @@ fn open_archive(path: &Path, reference: Option<&str>) -> Result<Image, Error> {
             ))
         })?;
         let mut bytes = Vec::new();
-        member_reader(path, offset, length, "manifest.json")?
+        let location = Location::Member {
+            offset,
+            length,
+            name: "manifest.json".to_owned(),
+        };
+        open_location(&location, Some(path))?
             .read_to_end(&mut bytes)
             .map_err(|error| {
                 Error::input(format!(

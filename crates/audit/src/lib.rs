@@ -31,7 +31,10 @@ pub mod tree;
 pub mod users;
 
 use std::fmt;
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 /// Bad input: what is wrong and where, ready to print (the tool exits 2).
 #[derive(Debug)]
@@ -119,27 +122,69 @@ pub fn audit(options: &Options) -> Result<report::Report, Error> {
     }))
 }
 
-/// Reads every layer in order, each verified against its digest, into the merged tree.
+/// Reads every layer, each verified against its digest, and applies them in order into
+/// the merged tree. The layers are read (decompressed, hashed, parsed) in parallel, one
+/// per available CPU; only their entries' metadata is kept until they are applied, so
+/// memory still follows the number of entries.
 pub fn apply_layers(image: &image::Image) -> Result<tree::Tree, Error> {
-    let mut tree = tree::Tree::default();
     let count = image.layers.len();
-    for (index, blob) in image.layers.iter().enumerate() {
-        let what = format!("layer {} of {count} ({})", index + 1, blob.digest);
-        let mut stream = image.open_blob(blob)?;
-        let read = layer::read_layer(&mut stream);
-        let verified = stream.finish(&blob.digest, blob.size, &what);
-        let (_, entries) = match (read, verified) {
-            (Ok(read), Ok(())) => read,
-            // A damaged blob is first of all a blob that is not what the manifest says.
-            (Err(error), Err(digest)) => {
-                return Err(Error::input(format!("{digest}; reading it: {error}")));
-            }
-            (Err(error), Ok(())) => return Err(Error::input(format!("{what}: {error}"))),
-            (Ok(_), Err(digest)) => return Err(digest),
-        };
+    let next = AtomicUsize::new(0);
+    let read: Mutex<Vec<Option<LayerEntries>>> = Mutex::new((0..count).map(|_| None).collect());
+    let workers = std::thread::available_parallelism()
+        .map_or(1, NonZeroUsize::get)
+        .min(count.max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    if index >= count {
+                        break;
+                    }
+                    let result = read_verified_layer(image, index);
+                    read.lock().unwrap_or_else(PoisonError::into_inner)[index] = Some(result);
+                }
+            });
+        }
+    });
+    let mut tree = tree::Tree::default();
+    let layers = read.into_inner().unwrap_or_else(PoisonError::into_inner);
+    for (index, entries) in layers.into_iter().enumerate() {
+        let blob = &image.layers[index];
+        let entries = entries
+            .unwrap_or_else(|| Err(Error::input(format!("layer {} was not read", index + 1))))?;
         tree.apply_layer(&entries).map_err(|(entry, error)| {
-            Error::input(format!("{what}: entry `{}` {error}", entries[entry].path))
+            Error::input(format!(
+                "layer {} of {count} ({}): entry `{}` {error}",
+                index + 1,
+                blob.digest,
+                entries[entry].path
+            ))
         })?;
     }
     Ok(tree)
+}
+
+/// What reading one layer gave.
+type LayerEntries = Result<Vec<tree::Entry>, Error>;
+
+/// One layer's entries, its blob verified against its digest.
+fn read_verified_layer(image: &image::Image, index: usize) -> LayerEntries {
+    let blob = &image.layers[index];
+    let what = format!(
+        "layer {} of {} ({})",
+        index + 1,
+        image.layers.len(),
+        blob.digest
+    );
+    let mut stream = image.open_blob(blob)?;
+    let read = layer::read_layer(&mut stream);
+    let verified = stream.finish(&blob.digest, blob.size, &what);
+    match (read, verified) {
+        (Ok((_, entries)), Ok(())) => Ok(entries),
+        // A damaged blob is first of all a blob that is not what the manifest says.
+        (Err(error), Err(digest)) => Err(Error::input(format!("{digest}; reading it: {error}"))),
+        (Err(error), Ok(())) => Err(Error::input(format!("{what}: {error}"))),
+        (Ok(_), Err(digest)) => Err(digest),
+    }
 }
