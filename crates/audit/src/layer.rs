@@ -2,9 +2,11 @@
 //! bytes) into [`Entry`] metadata, without extracting anything.
 //!
 //! PAX headers and GNU long names are valid input (the `tar` crate reads both, and the
-//! PAX `uid`/`gid` records are applied here). Refused, with the entry named: device
-//! files, names with a `..` component, names that are not UTF-8, and entry types no
-//! image has. A leading `/` is accepted and means the root, as Docker and containerd
+//! PAX `uid`/`gid` records are applied here). Device files under `/dev` are counted and
+//! left out: every container runtime mounts its own `/dev` over the image's (images made
+//! from a debootstrap root with `docker import` carry `/dev/null` and the like). Refused,
+//! with the entry named: device files anywhere else, names with a `..` component, names
+//! that are not UTF-8, and entry types no image has. A leading `/` is accepted and means the root, as Docker and containerd
 //! read it: the CNB lifecycle writes every member name that way.
 
 use crate::tree::{CAPTURED, Entry, EntryKind};
@@ -40,16 +42,17 @@ fn problem(entry: Option<&str>, problem: impl Into<String>) -> LayerError {
 /// The largest [`CAPTURED`] file the audit reads.
 const CAPTURE_LIMIT: u64 = 1 << 20;
 
-/// How a layer is compressed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Compression {
-    None,
-    Gzip,
+/// What a layer holds for the audit.
+#[derive(Debug, Default)]
+pub struct LayerContents {
+    pub entries: Vec<Entry>,
+    /// Device files under `/dev`, left out (the runtime's `/dev` hides them).
+    pub devices_under_dev: usize,
 }
 
 /// Reads every entry of one layer from `reader`, then the rest of the stream (so a gzip
 /// trailer is checked and a caller's digest covers the whole blob).
-pub fn read_layer(reader: impl Read) -> Result<(Compression, Vec<Entry>), LayerError> {
+pub fn read_layer(reader: impl Read) -> Result<LayerContents, LayerError> {
     let mut buffered = BufReader::with_capacity(1 << 16, reader);
     let magic = buffered
         .fill_buf()
@@ -70,15 +73,15 @@ pub fn read_layer(reader: impl Read) -> Result<(Compression, Vec<Entry>), LayerE
             }
             error
         })?;
-        Ok((Compression::Gzip, entries))
+        Ok(entries)
     } else {
-        Ok((Compression::None, read_tar(buffered)?))
+        read_tar(buffered)
     }
 }
 
-fn read_tar(reader: impl Read) -> Result<Vec<Entry>, LayerError> {
+fn read_tar(reader: impl Read) -> Result<LayerContents, LayerError> {
     let mut archive = tar::Archive::new(reader);
-    let mut entries = Vec::new();
+    let mut contents = LayerContents::default();
     let mut last_name: Option<String> = None;
     let members = archive
         .entries()
@@ -100,8 +103,9 @@ fn read_tar(reader: impl Read) -> Result<Vec<Entry>, LayerError> {
         let raw_name = String::from_utf8_lossy(&member.path_bytes()).into_owned();
         let entry = read_entry(&mut member, &raw_name)?;
         last_name = Some(raw_name);
-        if let Some(entry) = entry {
-            entries.push(entry);
+        match entry {
+            Some(entry) => contents.entries.push(entry),
+            None => contents.devices_under_dev += 1,
         }
     }
     let mut rest = archive.into_inner();
@@ -111,9 +115,10 @@ fn read_tar(reader: impl Read) -> Result<Vec<Entry>, LayerError> {
             format!("the stream is damaged after the archive's last entry: {error}"),
         )
     })?;
-    Ok(entries)
+    Ok(contents)
 }
 
+/// One entry; `None` for a device file under `/dev`, which the audit leaves out.
 fn read_entry<R: Read>(
     member: &mut tar::Entry<'_, R>,
     raw_name: &str,
@@ -141,9 +146,12 @@ fn read_entry<R: Read>(
             }
         }
         EntryType::Fifo => EntryKind::Fifo,
+        EntryType::Char | EntryType::Block if path == "dev" || path.starts_with("dev/") => {
+            return Ok(None);
+        }
         EntryType::Char | EntryType::Block => {
             return Err(fail(
-                "is a device file; an image layer has no business creating devices (the runtime provides /dev), so this image is refused".to_owned(),
+                "is a device file outside /dev; an image layer has no business creating devices (the runtime provides /dev), so this image is refused".to_owned(),
             ));
         }
         other => {
@@ -157,6 +165,41 @@ fn read_entry<R: Read>(
     let mode = header
         .mode()
         .map_err(|error| fail(format!("has an unreadable mode: {error}")))?;
+    let (uid, gid) = owner(member, &fail)?;
+    let content = if kind == EntryKind::File && CAPTURED.contains(&path.as_str()) {
+        let size = member.size();
+        if size > CAPTURE_LIMIT {
+            return Err(fail(format!(
+                "is {size} bytes; the audit reads /{path} only up to {CAPTURE_LIMIT} bytes"
+            )));
+        }
+        let mut content = Vec::new();
+        member.read_to_end(&mut content).map_err(|error| {
+            fail(format!(
+                "cannot be read (the archive is cut short?): {error}"
+            ))
+        })?;
+        Some(content)
+    } else {
+        None
+    };
+    Ok(Some(Entry {
+        path,
+        kind,
+        mode: mode & 0o7777,
+        uid,
+        gid,
+        content,
+    }))
+}
+
+/// The entry's uid and gid: the header's, or its PAX records' (for ids too large for the
+/// header).
+fn owner<R: Read>(
+    member: &mut tar::Entry<'_, R>,
+    fail: &dyn Fn(String) -> LayerError,
+) -> Result<(u32, u32), LayerError> {
+    let header = member.header();
     let mut uid = header
         .uid()
         .map_err(|error| fail(format!("has an unreadable uid: {error}")))?;
@@ -192,31 +235,7 @@ fn read_entry<R: Read>(
     let id = |value: u64, what: &str| {
         u32::try_from(value).map_err(|_| fail(format!("has a {what} ({value}) above 2^32")))
     };
-    let content = if kind == EntryKind::File && CAPTURED.contains(&path.as_str()) {
-        let size = member.size();
-        if size > CAPTURE_LIMIT {
-            return Err(fail(format!(
-                "is {size} bytes; the audit reads /{path} only up to {CAPTURE_LIMIT} bytes"
-            )));
-        }
-        let mut content = Vec::new();
-        member.read_to_end(&mut content).map_err(|error| {
-            fail(format!(
-                "cannot be read (the archive is cut short?): {error}"
-            ))
-        })?;
-        Some(content)
-    } else {
-        None
-    };
-    Ok(Some(Entry {
-        path,
-        kind,
-        mode: mode & 0o7777,
-        uid: id(uid, "uid")?,
-        gid: id(gid, "gid")?,
-        content,
-    }))
+    Ok((id(uid, "uid")?, id(gid, "gid")?))
 }
 
 /// A member name as a path relative to the root: `/`, `./` and `.` components and empty

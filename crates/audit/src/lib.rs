@@ -73,7 +73,7 @@ pub struct Options {
 /// Reads the image and answers.
 pub fn audit(options: &Options) -> Result<report::Report, Error> {
     let image = image::open(&options.input, options.reference.as_deref())?;
-    let tree = apply_layers(&image)?;
+    let (tree, notes) = apply_layers(&image)?;
     let runtime = &image.config.config;
     let resolved = users::resolve(
         runtime.user.as_deref(),
@@ -106,6 +106,7 @@ pub fn audit(options: &Options) -> Result<report::Report, Error> {
             config_digest: image.config_digest.clone(),
             layers: image.layers.len(),
             entries: tree.len(),
+            notes,
         },
         user: report::user_summary(
             &resolved.user,
@@ -126,7 +127,7 @@ pub fn audit(options: &Options) -> Result<report::Report, Error> {
 /// the merged tree. The layers are read (decompressed, hashed, parsed) in parallel, one
 /// per available CPU; only their entries' metadata is kept until they are applied, so
 /// memory still follows the number of entries.
-pub fn apply_layers(image: &image::Image) -> Result<tree::Tree, Error> {
+pub fn apply_layers(image: &image::Image) -> Result<(tree::Tree, Vec<String>), Error> {
     let count = image.layers.len();
     let next = AtomicUsize::new(0);
     let read: Mutex<Vec<Option<LayerEntries>>> = Mutex::new((0..count).map(|_| None).collect());
@@ -148,11 +149,20 @@ pub fn apply_layers(image: &image::Image) -> Result<tree::Tree, Error> {
         }
     });
     let mut tree = tree::Tree::default();
+    let mut notes = Vec::new();
     let layers = read.into_inner().unwrap_or_else(PoisonError::into_inner);
-    for (index, entries) in layers.into_iter().enumerate() {
+    for (index, contents) in layers.into_iter().enumerate() {
         let blob = &image.layers[index];
-        let entries = entries
+        let contents = contents
             .unwrap_or_else(|| Err(Error::input(format!("layer {} was not read", index + 1))))?;
+        if contents.devices_under_dev > 0 {
+            notes.push(format!(
+                "layer {} of {count} has {} device files under /dev, left out: the runtime mounts its own /dev over them",
+                index + 1,
+                contents.devices_under_dev
+            ));
+        }
+        let entries = contents.entries;
         tree.apply_layer(&entries).map_err(|(entry, error)| {
             Error::input(format!(
                 "layer {} of {count} ({}): entry `{}` {error}",
@@ -162,11 +172,11 @@ pub fn apply_layers(image: &image::Image) -> Result<tree::Tree, Error> {
             ))
         })?;
     }
-    Ok(tree)
+    Ok((tree, notes))
 }
 
 /// What reading one layer gave.
-type LayerEntries = Result<Vec<tree::Entry>, Error>;
+type LayerEntries = Result<layer::LayerContents, Error>;
 
 /// One layer's entries, its blob verified against its digest.
 fn read_verified_layer(image: &image::Image, index: usize) -> LayerEntries {
@@ -181,7 +191,7 @@ fn read_verified_layer(image: &image::Image, index: usize) -> LayerEntries {
     let read = layer::read_layer(&mut stream);
     let verified = stream.finish(&blob.digest, blob.size, &what);
     match (read, verified) {
-        (Ok((_, entries)), Ok(())) => Ok(entries),
+        (Ok(contents), Ok(())) => Ok(contents),
         // A damaged blob is first of all a blob that is not what the manifest says.
         (Err(error), Err(digest)) => Err(Error::input(format!("{digest}; reading it: {error}"))),
         (Err(error), Ok(())) => Err(Error::input(format!("{what}: {error}"))),

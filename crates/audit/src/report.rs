@@ -33,6 +33,8 @@ pub struct ImageSummary {
     pub config_digest: String,
     pub layers: usize,
     pub entries: usize,
+    /// What was read but left out (device files under `/dev`).
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]

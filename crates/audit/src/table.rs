@@ -17,6 +17,9 @@ pub fn render(report: &Report) -> String {
         "        config {}, {} layers, {} entries",
         image.config_digest, image.layers, image.entries
     );
+    for note in &image.notes {
+        let _ = writeln!(out, "note    {note}");
+    }
     let groups: Vec<String> = user.groups.iter().map(u32::to_string).collect();
     let name = user
         .name

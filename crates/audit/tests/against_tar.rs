@@ -260,7 +260,7 @@ proptest! {
         let mut layers = Vec::new();
         for ops in &layers_ops {
             let members = members(ops, &tree);
-            let (_, entries) = group_writable_audit::layer::read_layer(tar_bytes(&members).as_slice()).unwrap();
+            let entries = group_writable_audit::layer::read_layer(tar_bytes(&members).as_slice()).unwrap().entries;
             tree.apply_layer(&entries).unwrap();
             layers.push(members);
         }

@@ -415,12 +415,12 @@ fn bad_input_parent_components_and_devices_and_unknown_types() {
             vec!["entry `workspace/l`", "hard link whose target", "`..`"],
         ),
         (
-            Member::raw(b"dev/sda", tar::EntryType::Block),
-            vec!["entry `dev/sda`", "device file"],
+            Member::raw(b"srv/sda", tar::EntryType::Block),
+            vec!["entry `srv/sda`", "device file outside /dev"],
         ),
         (
-            Member::raw(b"dev/null", tar::EntryType::Char),
-            vec!["entry `dev/null`", "device file"],
+            Member::raw(b"./srv/null", tar::EntryType::Char),
+            vec!["entry `./srv/null`", "device file outside /dev"],
         ),
         (
             Member::raw(b"workspace/\xff", tar::EntryType::Regular),
@@ -436,6 +436,25 @@ fn bad_input_parent_components_and_devices_and_unknown_types() {
         all.extend(needles);
         expect_bad_input(&layout.dir, &all);
     }
+}
+
+#[test]
+fn device_files_under_dev_are_left_out_with_a_note() {
+    // What `docker import` of a debootstrap root carries: /dev/null and friends, hidden at
+    // run time by the runtime's own /dev.
+    let dir = scratch();
+    let mut null = Member::raw(b"./dev/null", tar::EntryType::Char);
+    null.mode = 0o666;
+    let layout = with_layer(
+        dir.path(),
+        tar_bytes(&[Member::dir("./dev", 0o755, 0, 0), null]),
+    );
+    let report = report(&layout.dir, &[]);
+    assert_eq!(tops(&report), ["/tmp"]);
+    assert_eq!(
+        report["image"]["notes"][0],
+        "layer 2 of 2 has 1 device files under /dev, left out: the runtime mounts its own /dev over them"
+    );
 }
 
 #[test]
