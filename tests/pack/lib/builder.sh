@@ -6,17 +6,27 @@
 # The buildpacks and order of the default builder: the test buildpacks the suite's apps
 # use (a launch layer, the processes of a Procfile). group-writable itself is not in it:
 # the tests add it, as users do (`--buildpack`, project.toml, their own builder.toml).
+# shellcheck disable=SC2034 # read by tests/pack/stack
 DEFAULT_BUILDER_BUILDPACKS="$STACK_DIR/builder-buildpacks.toml"
 
-# lifecycle_apis KIND: the supported API list ("0.7", "0.8", ...) of the pinned
-# lifecycle for KIND (Platform or Buildpack), read from its source (api/apis.go), so
-# lifecycle.toml always says what the built binaries support.
+# lifecycle_source: the pinned lifecycle's source directory in the Go module cache,
+# downloaded (and checked against go.sum) if the cache no longer has it.
+lifecycle_source() {
+  local dir
+  dir=$(cd "$LIFECYCLE_MODULE_DIR" && go mod download -json github.com/buildpacks/lifecycle \
+    | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
+  [ -n "$dir" ] && [ -f "$dir/api/apis.go" ] ||
+    die "cannot find the source of the lifecycle $(lifecycle_version) (go mod download in $LIFECYCLE_MODULE_DIR)"
+  echo "$dir"
+}
+
+# lifecycle_apis SOURCE KIND: the supported API list ("0.7", "0.8", ...) of the lifecycle
+# at SOURCE for KIND (Platform or Buildpack), read from api/apis.go, so lifecycle.toml
+# always says what the built binaries support.
 lifecycle_apis() {
-  local source list
-  source=$(cd "$LIFECYCLE_MODULE_DIR" && go list -mod=readonly -m -f '{{.Dir}}' github.com/buildpacks/lifecycle) \
-    || die "cannot find the lifecycle's source in the Go module cache"
-  list=$(sed -n "s/^[[:space:]]*$1 = newApisMustParse(\[\]string{\([^}]*\)}.*/\1/p" "$source/api/apis.go")
-  [ -n "$list" ] || die "cannot read the $1 APIs from $source/api/apis.go"
+  local list
+  list=$(sed -n "s/^[[:space:]]*$2 = newApisMustParse(\[\]string{\([^}]*\)}.*/\1/p" "$1/api/apis.go")
+  [ -n "$list" ] || die "cannot read the $2 APIs from $1/api/apis.go"
   echo "$list" | tr -d ' '
 }
 
@@ -25,10 +35,14 @@ lifecycle_apis() {
 # `lifecycle`, `launcher` and the phases as links to `lifecycle`. Prints its path.
 need_lifecycle_archive() {
   local bin version archive scratch phase
+  local source buildpack_apis platform_apis
   bin=$(need_lifecycle)
   version=$(lifecycle_version)
   archive="$STACK_STATE/lifecycle-$version.tgz"
   if [ -f "$archive" ]; then echo "$archive"; return 0; fi
+  source=$(lifecycle_source)
+  buildpack_apis=$(lifecycle_apis "$source" Buildpack)
+  platform_apis=$(lifecycle_apis "$source" Platform)
   scratch=$(mktemp -d "$STACK_STATE/lifecycle.XXXXXX")
   mkdir "$scratch/lifecycle"
   cp "$bin/lifecycle" "$bin/launcher" "$scratch/lifecycle/"
@@ -39,10 +53,10 @@ need_lifecycle_archive() {
 [apis]
 [apis.buildpack]
   deprecated = []
-  supported = [$(lifecycle_apis Buildpack)]
+  supported = [$buildpack_apis]
 [apis.platform]
   deprecated = []
-  supported = [$(lifecycle_apis Platform)]
+  supported = [$platform_apis]
 
 [api]
   platform = "0.7"

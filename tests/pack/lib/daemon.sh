@@ -30,10 +30,12 @@ stack_docker() {
     "$DOCKER_CLIENT" "$@"
 }
 
-# pid_alive PIDFILE: the process recorded in PIDFILE is running.
+# pid_alive PIDFILE: the process recorded in PIDFILE is running and is ours: its command
+# line names our state directory (a stale pid file may name a pid reused by anything).
 pid_alive() {
   local pid
-  [ -f "$1" ] && pid=$(cat "$1") && [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+  [ -f "$1" ] && pid=$(cat "$1") && [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null \
+    && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$STACK_STATE/"
 }
 
 # daemon_fail WHAT LOG: the one line bin/test prints when the daemon cannot start, then exit.

@@ -131,7 +131,8 @@ need_stack_images() {
   need_packages debootstrap
   scratch=$(mktemp -d "$STACK_STATE/rootfs.XXXXXX")
   debootstrap_rootfs "$scratch/rootfs" "$include"
-  local base="$IMAGE_REPOSITORY/base:$(stack_tag "$include")"
+  local base
+  base="$IMAGE_REPOSITORY/base:$(stack_tag "$include")"
   tar --numeric-owner -C "$scratch/rootfs" -c . \
     | stack_docker import \
       --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
@@ -141,7 +142,12 @@ need_stack_images() {
   commit_stack_image "$base" "$build" "$BUILD_USER_ID" build
   commit_stack_image "$base" "$run" "$RUN_USER_ID" run
   stack_docker rmi "$base" >/dev/null
+  # Other checkouts share the cache: write a file of our own, then rename it.
   mkdir -p "$STACK_CACHE"
-  stack_docker save --output "$cache.partial" "$build" "$run" && mv "$cache.partial" "$cache" \
-    || die "could not save the stack images to $cache"
+  local partial
+  partial=$(mktemp "$cache.XXXXXX")
+  if ! stack_docker save --output "$partial" "$build" "$run" || ! mv "$partial" "$cache"; then
+    rm -f "$partial"
+    die "could not save the stack images to $cache"
+  fi
 }
