@@ -15,7 +15,7 @@ lifecycle_source() {
   local dir
   dir=$(cd "$LIFECYCLE_MODULE_DIR" && go mod download -json github.com/buildpacks/lifecycle \
     | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
-  [ -n "$dir" ] && [ -f "$dir/api/apis.go" ] ||
+  { [ -n "$dir" ] && [ -f "$dir/api/apis.go" ]; } ||
     die "cannot find the source of the lifecycle $(lifecycle_version) (go mod download in $LIFECYCLE_MODULE_DIR)"
   echo "$dir"
 }
