@@ -426,6 +426,10 @@ fn bad_input_parent_components_and_devices_and_unknown_types() {
             Member::raw(b"workspace/\xff", tar::EntryType::Regular),
             vec!["not UTF-8"],
         ),
+        (
+            Member::raw(b"workspace/odd", tar::EntryType::new(b'Q')),
+            vec!["entry `workspace/odd`", "which no image layer uses"],
+        ),
     ] {
         let dir = scratch();
         let layer = tar_bytes(&[member]);
@@ -503,6 +507,14 @@ fn hard_links_within_and_across_layers() {
             "hard link to /workspace/nowhere",
         ],
     );
+}
+
+#[test]
+fn bad_input_zstd_layer() {
+    let dir = scratch();
+    let layer = [&[0x28, 0xb5, 0x2f, 0xfd][..], &[0; 60]].concat();
+    let layout = with_layer(dir.path(), layer.clone());
+    expect_bad_input(&layout.dir, &["layer 2 of 2", &digest(&layer), "zstd"]);
 }
 
 #[test]
