@@ -31,9 +31,11 @@ struct Arguments {
     /// a tag, or a manifest digest.
     #[arg(long = "ref", value_name = "NAME")]
     reference: Option<String>,
-    /// Answer for this user instead of the image's `User`: UID:GID, or `random:GID` for a
-    /// uid that owns nothing in the image (`OpenShift`'s arbitrary uid, with `random:0`).
-    #[arg(long, value_name = "UID:GID")]
+    #[arg(
+        long,
+        value_name = "UID:GID",
+        help = "Answer for this user instead of the image's `User`: UID:GID, or `random:GID` for a uid that owns nothing in the image (OpenShift's arbitrary uid, with `random:0`)"
+    )]
     user: Option<UserArgument>,
     /// Supplementary groups of the user.
     #[arg(long, value_name = "GID,...", value_delimiter = ',')]
