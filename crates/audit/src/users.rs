@@ -110,8 +110,8 @@ fn text(tree: &Tree, path: &str) -> String {
 
 /// `User` of an image config (`name`, `uid`, `name:group`, `uid:gid`, ...) resolved in the
 /// image's passwd and group files: a name must be there; a uid that is not there gets
-/// group 0, as Docker gives it; supplementary groups are the groups that list the user's
-/// name.
+/// group 0, as Docker gives it; without a group in `User`, the supplementary groups are
+/// the groups that list the user's name.
 pub fn from_config(spec: &str, passwd: &str, group: &str) -> Result<(User, Option<String>), Error> {
     let (user_part, group_part) = match spec.split_once(':') {
         Some((user, group)) => (user, Some(group)),
@@ -173,8 +173,10 @@ pub fn from_config(spec: &str, passwd: &str, group: &str) -> Result<(User, Optio
             })?
         };
     }
-    let supplementary: Vec<u32> = match &name {
-        Some(name) => groups
+    // A group given in `User` is the only group, as runc's lookup (Docker's, containerd's)
+    // makes it; otherwise the groups that list the user's name are added.
+    let supplementary: Vec<u32> = match (&name, group_part) {
+        (Some(name), None) => groups
             .iter()
             .filter(|fields| {
                 fields
@@ -183,7 +185,7 @@ pub fn from_config(spec: &str, passwd: &str, group: &str) -> Result<(User, Optio
             })
             .filter_map(|fields| fields[2].parse().ok())
             .collect(),
-        None => Vec::new(),
+        _ => Vec::new(),
     };
     Ok((User::new(uid, gid, supplementary), name))
 }
@@ -205,8 +207,9 @@ mod tests {
         assert_eq!(ids(""), (0, 0, vec![0]));
         assert_eq!(ids("cnb"), (1002, 1000, vec![4, 1000]));
         assert_eq!(ids("1002"), (1002, 1000, vec![4, 1000]));
-        assert_eq!(ids("1002:1000"), (1002, 1000, vec![4, 1000]));
-        assert_eq!(ids("cnb:staff"), (1002, 50, vec![4, 50]));
+        // A group in `User` is the only one.
+        assert_eq!(ids("1002:1000"), (1002, 1000, vec![1000]));
+        assert_eq!(ids("cnb:staff"), (1002, 50, vec![50]));
         // A uid the image does not know gets group 0, as Docker gives it.
         assert_eq!(ids("4242"), (4242, 0, vec![0]));
         assert_eq!(ids("4242:7"), (4242, 7, vec![7]));
