@@ -1,7 +1,7 @@
 //! Conformance with git: for each case, the paths the group-writable pass changes must be
 //! exactly the paths `git check-ignore --no-index` excludes with the same pattern file
 //! (less symlinks, which git reports like files and the pass never changes), and each
-//! must be attributed to the same pattern line. See `common` for how that is measured.
+//! must be attributed to the same pattern line. See `support::git_oracle` for how that is measured.
 //!
 //! The cases cover the whole gitignore grammar, every rule where the `ignore` crate reads
 //! a line differently from git (see `crates/gitignore/src/git_pattern.rs`), and every disagreement the
@@ -10,10 +10,10 @@
 // Integration tests link every dependency of the package but use only a few.
 #![allow(unused_crate_dependencies)]
 
-mod common;
+mod support;
 
-use common::{GitOracle, LinkTarget, Tree};
 use group_writable_gitignore::git_pattern::Line;
+use support::git_oracle::{GitOracle, LinkTarget, Tree};
 
 /// The tree most cases run on: names that the cases tell apart, with symlinks to files
 /// and directories inside and outside the app.
@@ -405,7 +405,7 @@ fn regression_cases() -> Vec<(&'static str, Tree, &'static str)> {
 
 #[test]
 fn the_pass_changes_exactly_what_git_excludes() {
-    let git_version = common::require_git();
+    let git_version = support::git_oracle::require_git();
     let oracle = GitOracle::new();
     let standard = standard_tree();
     let mut cases: Vec<(&str, &Tree, &str)> = STANDARD_CASES
@@ -422,7 +422,7 @@ fn the_pass_changes_exactly_what_git_excludes() {
     let mut paths = 0;
     let mut pattern_count = 0;
     for (name, tree, patterns) in &cases {
-        let comparison = common::compare(&oracle, tree, patterns);
+        let comparison = support::git_oracle::compare(&oracle, tree, patterns);
         paths += comparison.paths;
         pattern_count += patterns
             .trim_start_matches('\u{feff}')

@@ -1,6 +1,6 @@
 //! Differential search against git: random trees and random pattern files drawn from the
 //! whole gitignore grammar, each run through the real group-writable pass and through
-//! `git check-ignore`, which must agree path for path (see `common`).
+//! `git check-ignore`, which must agree path for path (see `support::git_oracle`).
 //!
 //! The default run is a fixed set of cases from a fixed seed. `bin/fuzz` runs a longer
 //! search by setting `GROUP_WRITABLE_PROPTEST_CASES` (and a seed with
@@ -10,9 +10,8 @@
 // Integration tests link every dependency of the package but use only a few.
 #![allow(unused_crate_dependencies)]
 
-mod common;
+mod support;
 
-use common::{GitOracle, LinkTarget, Node, Tree};
 use group_writable::pass::patterns::{self, RootContext};
 use group_writable_gitignore::git_pattern::Line;
 use proptest::prelude::*;
@@ -22,6 +21,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
+use support::git_oracle::{GitOracle, LinkTarget, Node, Tree};
 
 /// Cases in the default run: a second or two.
 const DEFAULT_CASES: u32 = 256;
@@ -70,7 +70,7 @@ fn name() -> impl Strategy<Value = String> {
         .prop_filter("a name git can hold", |name| {
             !matches!(
                 name.as_str(),
-                "." | ".." | ".git" | ".gitignore" | common::PATTERN_FILE
+                "." | ".." | ".git" | ".gitignore" | support::git_oracle::PATTERN_FILE
             )
         })
 }
@@ -527,15 +527,15 @@ struct Tally {
 
 #[test]
 fn the_pass_agrees_with_git_on_generated_trees_and_patterns() {
-    let git_version = common::require_git();
+    let git_version = support::git_oracle::require_git();
     let oracle = GitOracle::new();
-    let config = common::proptest_config(DEFAULT_CASES, DEFAULT_SEED);
+    let config = support::proptest_config(DEFAULT_CASES, DEFAULT_SEED);
     let (cases, seed) = (config.cases, config.rng_seed);
     let tally = RefCell::new(Tally::default());
     let mut runner = TestRunner::new(config);
     let result = runner.run(&case(), |(tree, text)| {
         let (text, refused) = without_refused_lines(&text);
-        let comparison = common::compare(&oracle, &tree, &text);
+        let comparison = support::git_oracle::compare(&oracle, &tree, &text);
         let disagreement = comparison.disagreement();
         let mut tally = tally.borrow_mut();
         if tally.failures > 0 {
@@ -602,7 +602,7 @@ fn describe(tree: &Tree, text: &str, disagreement: &str) -> String {
     }
     out.push_str("tree:\n");
     for (path, node) in &tree.entries {
-        let _ = writeln!(out, "  {}: {node:?}", common::show(path));
+        let _ = writeln!(out, "  {}: {node:?}", support::git_oracle::show(path));
     }
     out.push_str(disagreement);
     out

@@ -9,7 +9,6 @@
 // Integration tests link every dependency of the package but use only a few.
 #![allow(unused_crate_dependencies)]
 
-mod common;
 mod support;
 
 use group_writable_launch::contract::{self, Config};
@@ -42,7 +41,7 @@ fn run<T: std::fmt::Debug>(
     strategy: impl Strategy<Value = T>,
     check: impl Fn(T) -> Result<(), TestCaseError>,
 ) {
-    let config = common::proptest_config(default_cases, DEFAULT_SEED);
+    let config = support::proptest_config(default_cases, DEFAULT_SEED);
     let (cases, seed) = (config.cases, config.rng_seed);
     let mut runner = TestRunner::new(config);
     if let Err(error) = runner.run(&strategy, check) {

@@ -8,7 +8,7 @@
 // Integration tests link every dependency of the package but use only a few.
 #![allow(unused_crate_dependencies)]
 
-mod common;
+mod support;
 
 use group_writable::pass::patterns::{self, Root, RootContext};
 use group_writable_gitignore::git_pattern::{GitPattern, Line};
@@ -107,7 +107,7 @@ fn run(
     strategy: impl Strategy<Value = String>,
     check: fn(&str) -> Result<(), TestCaseError>,
 ) {
-    let config = common::proptest_config(DEFAULT_CASES, DEFAULT_SEED);
+    let config = support::proptest_config(DEFAULT_CASES, DEFAULT_SEED);
     let (cases, seed) = (config.cases, config.rng_seed);
     let mut runner = TestRunner::new(config);
     if let Err(error) = runner.run(&strategy, |text| check(&text)) {
@@ -132,7 +132,7 @@ fn arbitrary_pattern_files_never_panic() {
 
 #[test]
 fn arbitrary_bytes_never_panic() {
-    let config = common::proptest_config(DEFAULT_CASES, DEFAULT_SEED);
+    let config = support::proptest_config(DEFAULT_CASES, DEFAULT_SEED);
     let cases = config.cases;
     let mut runner = TestRunner::new(config);
     let bytes = prop_oneof![

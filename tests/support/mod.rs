@@ -7,15 +7,25 @@
 //!
 //! Trees are created with explicit modes (directories 0755, files 0644: what umask 022
 //! gives) and owned by the build user, like an app directory the lifecycle prepared.
+//!
+//! The one support module of the tests: the ids of the build and run users, the packaged
+//! buildpack and the gate of the suites that need it, trees and their modes, the proptest
+//! configuration of the searches, and [`git_oracle`] (the pass against `git check-ignore`,
+//! for the conformance and differential suites). The end-to-end and pack suites include
+//! it too, and its `probe.rs`, `writable_paths.rs` and `pack_stack.rs`.
 
 // Each test crate uses a different part of this module, and `pub` here means "for the
 // test crates", which the `unreachable_pub` lint cannot see.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod git_oracle;
+
 use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::fs;
 use std::io::Write as _;
+use std::os::unix::ffi::OsStrExt as _;
 use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -376,22 +386,35 @@ pub fn ctime(path: &Path) -> (i64, i64) {
     (metadata.ctime(), metadata.ctime_nsec())
 }
 
-/// Every path under `root` with its mode, sorted, for before/after comparisons.
+/// Every path under `root` with its permission bits, for before/after comparisons.
 pub fn modes_under(root: &Path) -> Vec<(PathBuf, u32)> {
-    let mut found = Vec::new();
-    let mut pending = vec![root.to_owned()];
-    while let Some(dir) = pending.pop() {
-        for entry in fs::read_dir(&dir).expect("read_dir") {
-            let path = entry.expect("entry").path();
-            let metadata = fs::symlink_metadata(&path).expect("stat");
-            if metadata.is_dir() {
-                pending.push(path.clone());
+    modes_by_path(root)
+        .into_iter()
+        .map(|(path, mode)| (root.join(std::ffi::OsStr::from_bytes(&path)), mode & 0o7777))
+        .collect()
+}
+
+/// The `lstat` mode (with the file type) of every entry below `root`, by path relative to
+/// it as bytes (names need not be UTF-8), for before/after comparisons.
+pub fn modes_by_path(root: &Path) -> BTreeMap<Vec<u8>, u32> {
+    fn visit(root: &Path, prefix: &[u8], out: &mut BTreeMap<Vec<u8>, u32>) {
+        for entry in fs::read_dir(root).expect("read_dir") {
+            let entry = entry.expect("entry");
+            let mut path = prefix.to_vec();
+            if !path.is_empty() {
+                path.push(b'/');
             }
-            found.push((path, metadata.mode() & 0o7777));
+            path.extend_from_slice(entry.file_name().as_bytes());
+            let metadata = entry.path().symlink_metadata().expect("lstat");
+            out.insert(path.clone(), metadata.mode());
+            if metadata.is_dir() {
+                visit(&entry.path(), &path, out);
+            }
         }
     }
-    found.sort();
-    found
+    let mut out = BTreeMap::new();
+    visit(root, b"", &mut out);
+    out
 }
 
 fn chown_tree(root: &Path, uid: u32, gid: u32) {
@@ -533,5 +556,38 @@ impl HelperRun {
 
     pub fn stderr_lines(&self) -> Vec<&str> {
         self.stderr.lines().collect()
+    }
+}
+
+/// The environment variable that sets how many generated cases the proptest suites run.
+pub const CASES_VARIABLE: &str = "GROUP_WRITABLE_PROPTEST_CASES";
+/// The environment variable that sets their random seed (a number).
+pub const SEED_VARIABLE: &str = "GROUP_WRITABLE_PROPTEST_SEED";
+
+/// A proptest configuration: `default_cases` cases from a fixed seed, unless the two
+/// variables above ask for another number or seed (as `bin/fuzz` does).
+pub fn proptest_config(default_cases: u32, default_seed: u64) -> proptest::test_runner::Config {
+    let number = |variable: &str| {
+        std::env::var(variable).ok().map(|value| {
+            value
+                .trim()
+                .parse::<u64>()
+                .unwrap_or_else(|_| panic!("{variable} must be a number, is `{value}`"))
+        })
+    };
+    let cases = number(CASES_VARIABLE).map_or(default_cases, |cases| {
+        u32::try_from(cases).unwrap_or(u32::MAX)
+    });
+    let seed = number(SEED_VARIABLE).unwrap_or(default_seed);
+    proptest::test_runner::Config {
+        cases,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(seed),
+        // Failures are kept as fixed cases in tests/conformance.rs instead of files.
+        failure_persistence: None,
+        // Shrinking through `prop_flat_map` can go on for hours; a partly shrunk case
+        // reported in a minute is worth more.
+        max_shrink_iters: 4096,
+        max_shrink_time: 60_000,
+        ..proptest::test_runner::Config::default()
     }
 }

@@ -11,6 +11,7 @@
 // Each suite that includes this module uses its own part of it.
 #![allow(dead_code)]
 
+use super::modes_by_path;
 use group_writable::pass::walk::BuildUser;
 use group_writable::pass::{self, PassInput};
 use group_writable::settings::Settings;
@@ -28,11 +29,11 @@ use std::process::{Command, Stdio};
 const FILE_MODE: u32 = 0o644;
 const DIR_MODE: u32 = 0o755;
 /// The pattern file, at the top of every tree (so git sees it as a file too).
-pub(crate) const PATTERN_FILE: &str = ".group-writable";
+pub const PATTERN_FILE: &str = ".group-writable";
 
 /// What a symlink in a tree points at.
 #[derive(Clone, Debug)]
-pub(crate) enum LinkTarget {
+pub enum LinkTarget {
     /// Another entry of the tree, by its relative path (absolute link to it).
     Inside(Vec<u8>),
     /// A regular file outside the app directory.
@@ -44,7 +45,7 @@ pub(crate) enum LinkTarget {
 }
 
 #[derive(Clone, Debug)]
-pub(crate) enum Node {
+pub enum Node {
     File,
     Dir,
     Symlink(LinkTarget),
@@ -53,8 +54,8 @@ pub(crate) enum Node {
 /// A tree to build: relative `/`-separated paths (bytes: names need not be UTF-8).
 /// Missing parents become directories.
 #[derive(Clone, Default)]
-pub(crate) struct Tree {
-    pub(crate) entries: Vec<(Vec<u8>, Node)>,
+pub struct Tree {
+    pub entries: Vec<(Vec<u8>, Node)>,
 }
 
 impl fmt::Debug for Tree {
@@ -71,62 +72,62 @@ impl fmt::Debug for Tree {
 
 impl Tree {
     #[must_use]
-    pub(crate) fn new() -> Tree {
+    pub fn new() -> Tree {
         Tree::default()
     }
 
     #[must_use]
-    pub(crate) fn file(self, path: &str) -> Tree {
+    pub fn file(self, path: &str) -> Tree {
         self.file_bytes(path.as_bytes())
     }
 
     /// A file whose path is any bytes (a Latin-1 name, say).
     #[must_use]
-    pub(crate) fn file_bytes(mut self, path: &[u8]) -> Tree {
+    pub fn file_bytes(mut self, path: &[u8]) -> Tree {
         self.entries.push((path.to_vec(), Node::File));
         self
     }
 
     #[must_use]
-    pub(crate) fn dir(mut self, path: &str) -> Tree {
+    pub fn dir(mut self, path: &str) -> Tree {
         self.entries.push((path.into(), Node::Dir));
         self
     }
 
     #[must_use]
-    pub(crate) fn link(mut self, path: &str, target: LinkTarget) -> Tree {
+    pub fn link(mut self, path: &str, target: LinkTarget) -> Tree {
         self.entries.push((path.into(), Node::Symlink(target)));
         self
     }
 
     /// Files at each of these paths.
     #[must_use]
-    pub(crate) fn files(self, paths: &[&str]) -> Tree {
+    pub fn files(self, paths: &[&str]) -> Tree {
         paths.iter().fold(self, |tree, path| tree.file(path))
     }
 }
 
 /// What git excluded and what the pass changed, for one tree and pattern file.
 #[derive(Debug)]
-pub(crate) struct Comparison {
+pub struct Comparison {
     /// Every path of the tree, given to git.
-    pub(crate) paths: usize,
+    pub paths: usize,
     /// Paths git excludes, symlinks left out.
-    pub(crate) git_excluded: BTreeSet<Vec<u8>>,
+    pub git_excluded: BTreeSet<Vec<u8>>,
     /// Paths whose mode the pass changed.
-    pub(crate) changed: BTreeSet<Vec<u8>>,
+    pub changed: BTreeSet<Vec<u8>>,
     /// Per pattern line: how many non-symlink paths git attributes to it.
-    pub(crate) git_lines: BTreeMap<usize, u64>,
+    pub git_lines: BTreeMap<usize, u64>,
     /// Per pattern line: how many entries the pass counted for it.
-    pub(crate) pass_lines: BTreeMap<usize, u64>,
+    pub pass_lines: BTreeMap<usize, u64>,
     /// Symlinks, outside entries or changed modes that are not what they must be.
-    pub(crate) violations: Vec<String>,
+    pub violations: Vec<String>,
 }
 
 impl Comparison {
     /// A description of every disagreement, or `None` when the pass did what git says.
     #[must_use]
-    pub(crate) fn disagreement(&self) -> Option<String> {
+    pub fn disagreement(&self) -> Option<String> {
         let mut out = String::new();
         let only_git: Vec<_> = self
             .git_excluded
@@ -160,7 +161,7 @@ impl Comparison {
 
 /// A path for messages: quoted text, or escaped bytes when it is not UTF-8.
 #[must_use]
-pub(crate) fn show(path: &[u8]) -> String {
+pub fn show(path: &[u8]) -> String {
     match std::str::from_utf8(path) {
         Ok(text) => format!("{text:?}"),
         Err(_) => format!("b\"{}\"", path.escape_ascii()),
@@ -168,7 +169,7 @@ pub(crate) fn show(path: &[u8]) -> String {
 }
 
 /// Fails the test with a clear message when `git` cannot be run.
-pub(crate) fn require_git() -> String {
+pub fn require_git() -> String {
     match Command::new("git").arg("--version").output() {
         Ok(output) if output.status.success() => {
             String::from_utf8_lossy(&output.stdout).trim().to_owned()
@@ -185,13 +186,13 @@ pub(crate) fn require_git() -> String {
 
 /// A bare repository whose `info/exclude` is the pattern file under test, and an empty
 /// home, so that no user or system configuration or excludes file takes part.
-pub(crate) struct GitOracle {
+pub struct GitOracle {
     scratch: tempfile::TempDir,
 }
 
 impl GitOracle {
     #[must_use]
-    pub(crate) fn new() -> GitOracle {
+    pub fn new() -> GitOracle {
         let scratch = scratch_dir();
         fs::create_dir(scratch.path().join("home")).expect("home");
         let status = git_command(scratch.path())
@@ -305,7 +306,7 @@ fn git_command(home: &Path) -> Command {
 }
 
 /// Builds `tree` with `patterns` as its pattern file, asks git, runs the pass, compares.
-pub(crate) fn compare(oracle: &GitOracle, tree: &Tree, patterns: &str) -> Comparison {
+pub fn compare(oracle: &GitOracle, tree: &Tree, patterns: &str) -> Comparison {
     let scratch = scratch_dir();
     let app = scratch.path().join("app");
     let outside = scratch.path().join("outside");
@@ -313,8 +314,8 @@ pub(crate) fn compare(oracle: &GitOracle, tree: &Tree, patterns: &str) -> Compar
     fs::create_dir_all(&layers_dir).expect("layers directory");
     build(tree, &app, &outside, patterns);
 
-    let before = modes(&app);
-    let outside_before = modes(&outside);
+    let before = modes_by_path(&app);
+    let outside_before = modes_by_path(&outside);
     let paths: Vec<Vec<u8>> = before.keys().cloned().collect();
     let symlinks: BTreeSet<Vec<u8>> = before
         .iter()
@@ -351,7 +352,7 @@ pub(crate) fn compare(oracle: &GitOracle, tree: &Tree, patterns: &str) -> Compar
         }
     }
 
-    let after = modes(&app);
+    let after = modes_by_path(&app);
     let mut violations = Vec::new();
     let mut changed = BTreeSet::new();
     for (path, old) in &before {
@@ -377,7 +378,7 @@ pub(crate) fn compare(oracle: &GitOracle, tree: &Tree, patterns: &str) -> Compar
             ));
         }
     }
-    if modes(&outside) != outside_before {
+    if modes_by_path(&outside) != outside_before {
         violations.push("an entry outside the app directory changed".to_owned());
     }
     Comparison {
@@ -433,63 +434,5 @@ fn set_modes(root: &Path) {
             fs::set_permissions(entry.path(), fs::Permissions::from_mode(FILE_MODE))
                 .expect("chmod");
         }
-    }
-}
-
-/// The `lstat` mode of every entry below `root`, by relative path.
-fn modes(root: &Path) -> BTreeMap<Vec<u8>, u32> {
-    fn visit(root: &Path, prefix: &[u8], out: &mut BTreeMap<Vec<u8>, u32>) {
-        for entry in fs::read_dir(root).expect("read_dir") {
-            let entry = entry.expect("entry");
-            let mut path = prefix.to_vec();
-            if !path.is_empty() {
-                path.push(b'/');
-            }
-            path.extend_from_slice(entry.file_name().as_bytes());
-            let metadata = entry.path().symlink_metadata().expect("lstat");
-            out.insert(path.clone(), metadata.permissions().mode());
-            if metadata.is_dir() {
-                visit(&entry.path(), &path, out);
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    visit(root, b"", &mut out);
-    out
-}
-
-/// The environment variable that sets how many generated cases the proptest suites run.
-pub(crate) const CASES_VARIABLE: &str = "GROUP_WRITABLE_PROPTEST_CASES";
-/// The environment variable that sets their random seed (a number).
-pub(crate) const SEED_VARIABLE: &str = "GROUP_WRITABLE_PROPTEST_SEED";
-
-/// A proptest configuration: `default_cases` cases from a fixed seed, unless the two
-/// variables above ask for another number or seed (as `bin/fuzz` does).
-pub(crate) fn proptest_config(
-    default_cases: u32,
-    default_seed: u64,
-) -> proptest::test_runner::Config {
-    let number = |variable: &str| {
-        std::env::var(variable).ok().map(|value| {
-            value
-                .trim()
-                .parse::<u64>()
-                .unwrap_or_else(|_| panic!("{variable} must be a number, is `{value}`"))
-        })
-    };
-    let cases = number(CASES_VARIABLE).map_or(default_cases, |cases| {
-        u32::try_from(cases).unwrap_or(u32::MAX)
-    });
-    let seed = number(SEED_VARIABLE).unwrap_or(default_seed);
-    proptest::test_runner::Config {
-        cases,
-        rng_seed: proptest::test_runner::RngSeed::Fixed(seed),
-        // Failures are kept as fixed cases in tests/conformance.rs instead of files.
-        failure_persistence: None,
-        // Shrinking through `prop_flat_map` can go on for hours; a partly shrunk case
-        // reported in a minute is worth more.
-        max_shrink_iters: 4096,
-        max_shrink_time: 60_000,
-        ..proptest::test_runner::Config::default()
     }
 }
