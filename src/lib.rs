@@ -12,10 +12,12 @@
 //! - [`pass`]: the group-writable pass, from the pattern file to changed modes:
 //!   [`pass::patterns`] (the file and variable, which root each pattern addresses, the
 //!   checks), [`pass::walk`] (the descriptor-based walk), [`pass::mode`] (the mode change);
-//! - [`redirects`]: the well-known run-time writes: [`redirects::catalog`] (the data),
+//! - [`redirects`]: the well-known run-time writes, one model of a redirect
+//!   ([`redirects::Redirection`], as planned and as installed): [`redirects::catalog`] (the data),
 //!   [`redirects::plan`] (which apply, pure), [`redirects::probe`] (asking the app
 //!   directory), [`redirects::install`] (seeds, symlinks, the helper configuration);
-//! - [`policy`]: what the image leaves writable: [`policy::label`];
+//! - [`policy`]: what the image leaves writable: [`policy::label`] (the image label) and
+//!   [`policy::report`] (the build log), both reading the installed redirects;
 //! - [`settings`]: every `BP_*` variable;
 //! - [`messages`]: every failure, warning and skip reason a person reads, with a
 //!   snapshot test of each;

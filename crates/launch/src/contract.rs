@@ -208,7 +208,7 @@ pub fn write(tmp_base: &TmpBase, entries: &[Entry<'_>]) -> String {
     text
 }
 
-/// Whether `entry` follows this format's rules, so that [`write`] writes it as a line
+/// Whether `entry` follows this format's rules, so that [`write()`] writes it as a line
 /// the helper reads back: for the catalog's unit test.
 #[must_use]
 pub fn can_write(entry: &Entry<'_>) -> bool {

@@ -32,7 +32,7 @@ pub enum OutputError {
     Failed(io::Error),
 }
 
-/// What the process gives the helper: its argv[0], its environment, fd 3 and stderr.
+/// What the process gives the helper: its `argv[0]`, its environment, fd 3 and stderr.
 pub struct Process<'a> {
     pub argv0: Option<&'a OsStr>,
     /// A variable's value as the process got it (borrowed: no copy on the hot path).
