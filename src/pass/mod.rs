@@ -10,7 +10,7 @@ pub mod mode;
 pub mod patterns;
 pub mod walk;
 
-use self::mode::EntryKind;
+use self::mode::Kind;
 use self::patterns::{Pattern, PatternError, PatternFileError, PatternList, Root, RootContext};
 use self::walk::{BuildUser, Change, PatternCounts, Problem, RootWalk};
 use crate::settings::{self, Settings};
@@ -46,7 +46,7 @@ pub struct PatternReport {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChangedPath {
     pub path: PathBuf,
-    pub kind: EntryKind,
+    pub kind: Kind,
     pub old_mode: u32,
     pub new_mode: u32,
 }

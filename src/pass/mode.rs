@@ -4,13 +4,9 @@
 //! belong to the shared group. Files get `g+w`, plus `g+r`/`g+x` where the owner has
 //! `r`/`x`. Bits are only ever added, and never `o+w` or setuid.
 
-/// What kind of entry a mode belongs to. Symlinks, sockets, fifos and devices never reach
-/// this function: the walker skips them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EntryKind {
-    Directory,
-    File,
-}
+// What kind of entry a mode belongs to (one type for the walk and for the seeds).
+// Symlinks, sockets, fifos and devices never reach this module: the walker skips them.
+pub use group_writable_launch::tree_copy::Kind;
 
 const SETGID: u32 = 0o2000;
 const GROUP_RWX: u32 = 0o070;
@@ -26,11 +22,11 @@ const OWNER_TO_GROUP: u32 = 3; // shift from owner bits to the matching group bi
 /// groups: the kernel would silently drop setgid then, and asking again on every build
 /// would never converge.
 #[must_use]
-pub fn group_writable_mode(kind: EntryKind, mode: u32, may_set_group_id: bool) -> Option<u32> {
+pub fn group_writable_mode(kind: Kind, mode: u32, may_set_group_id: bool) -> Option<u32> {
     let permissions = mode & 0o7777;
     let wanted = match kind {
-        EntryKind::Directory => permissions | GROUP_RWX | if may_set_group_id { SETGID } else { 0 },
-        EntryKind::File => {
+        Kind::Directory => permissions | GROUP_RWX | if may_set_group_id { SETGID } else { 0 },
+        Kind::File => {
             permissions | GROUP_W | ((permissions & (OWNER_R | OWNER_X)) >> OWNER_TO_GROUP)
         }
     };
@@ -44,11 +40,11 @@ mod tests {
     #[test]
     fn directories_get_group_rwx_and_setgid() {
         assert_eq!(
-            group_writable_mode(EntryKind::Directory, 0o40_755, true),
+            group_writable_mode(Kind::Directory, 0o40_755, true),
             Some(0o2775)
         );
         assert_eq!(
-            group_writable_mode(EntryKind::Directory, 0o700, true),
+            group_writable_mode(Kind::Directory, 0o700, true),
             Some(0o2770)
         );
     }
@@ -56,61 +52,37 @@ mod tests {
     #[test]
     fn directories_without_our_group_do_not_ask_for_setgid() {
         assert_eq!(
-            group_writable_mode(EntryKind::Directory, 0o755, false),
+            group_writable_mode(Kind::Directory, 0o755, false),
             Some(0o775)
         );
-        assert_eq!(
-            group_writable_mode(EntryKind::Directory, 0o775, false),
-            None
-        );
+        assert_eq!(group_writable_mode(Kind::Directory, 0o775, false), None);
     }
 
     #[test]
     fn files_get_group_write_and_the_owners_read_and_execute() {
         assert_eq!(
-            group_writable_mode(EntryKind::File, 0o100_644, true),
+            group_writable_mode(Kind::File, 0o100_644, true),
             Some(0o664)
         );
-        assert_eq!(
-            group_writable_mode(EntryKind::File, 0o755, true),
-            Some(0o775)
-        );
-        assert_eq!(
-            group_writable_mode(EntryKind::File, 0o600, true),
-            Some(0o660)
-        );
-        assert_eq!(
-            group_writable_mode(EntryKind::File, 0o200, true),
-            Some(0o220)
-        );
-        assert_eq!(
-            group_writable_mode(EntryKind::File, 0o500, true),
-            Some(0o570)
-        );
+        assert_eq!(group_writable_mode(Kind::File, 0o755, true), Some(0o775));
+        assert_eq!(group_writable_mode(Kind::File, 0o600, true), Some(0o660));
+        assert_eq!(group_writable_mode(Kind::File, 0o200, true), Some(0o220));
+        assert_eq!(group_writable_mode(Kind::File, 0o500, true), Some(0o570));
     }
 
     #[test]
     fn nothing_changes_when_the_bits_are_there() {
-        assert_eq!(group_writable_mode(EntryKind::File, 0o664, true), None);
-        assert_eq!(group_writable_mode(EntryKind::File, 0o220, true), None);
-        assert_eq!(
-            group_writable_mode(EntryKind::File, 0o620, true),
-            Some(0o660)
-        );
-        assert_eq!(
-            group_writable_mode(EntryKind::Directory, 0o2775, true),
-            None
-        );
-        assert_eq!(
-            group_writable_mode(EntryKind::Directory, 0o3777, true),
-            None
-        );
+        assert_eq!(group_writable_mode(Kind::File, 0o664, true), None);
+        assert_eq!(group_writable_mode(Kind::File, 0o220, true), None);
+        assert_eq!(group_writable_mode(Kind::File, 0o620, true), Some(0o660));
+        assert_eq!(group_writable_mode(Kind::Directory, 0o2775, true), None);
+        assert_eq!(group_writable_mode(Kind::Directory, 0o3777, true), None);
     }
 
     #[test]
     fn never_adds_other_write_or_setuid_and_keeps_existing_bits() {
         for mode in 0..=0o7777 {
-            for kind in [EntryKind::File, EntryKind::Directory] {
+            for kind in [Kind::File, Kind::Directory] {
                 let new = group_writable_mode(kind, mode, true).unwrap_or(mode);
                 assert_eq!(new & mode, mode, "a bit was removed from {mode:o}");
                 assert_eq!(
@@ -125,13 +97,7 @@ mod tests {
 
     #[test]
     fn group_read_and_execute_follow_the_owner_for_files() {
-        assert_eq!(
-            group_writable_mode(EntryKind::File, 0o000, true),
-            Some(0o020)
-        );
-        assert_eq!(
-            group_writable_mode(EntryKind::File, 0o100, true),
-            Some(0o130)
-        );
+        assert_eq!(group_writable_mode(Kind::File, 0o000, true), Some(0o020));
+        assert_eq!(group_writable_mode(Kind::File, 0o100, true), Some(0o130));
     }
 }

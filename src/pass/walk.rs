@@ -13,9 +13,11 @@
 //! Why it is fast: a directory's entries come from `getdents64` into a reused buffer with
 //! their types, so an unmatched entry costs no system call at all, a matched one costs one
 //! `stat` plus one `chmod` only when its mode lacks a bit, and the work is shared between
-//! threads (a busy thread hands a subdirectory to an idle one).
+//! threads (a busy thread hands a subdirectory to an idle one, and recurses itself
+//! otherwise: nothing is queued or allocated while every thread is busy). The same walk on
+//! `rayon` scopes measured no faster and is larger (BENCHMARKS.md).
 
-use crate::pass::mode::{EntryKind, group_writable_mode};
+use crate::pass::mode::{Kind, group_writable_mode};
 use crate::pass::patterns::Root;
 use group_writable_gitignore::matcher::{Decision, Matcher};
 use rustix::fs::{AtFlags, FileType, Mode, OFlags, RawDir};
@@ -78,7 +80,7 @@ impl BuildUser {
 pub struct Change<'a> {
     /// Relative to the root.
     pub path: &'a Path,
-    pub kind: EntryKind,
+    pub kind: Kind,
     pub old_mode: u32,
     pub new_mode: u32,
 }
@@ -387,7 +389,7 @@ impl Worker<'_> {
             return;
         }
         self.outcome.counts[pattern].files += 1;
-        let Some(new_mode) = group_writable_mode(EntryKind::File, stat.st_mode, true) else {
+        let Some(new_mode) = group_writable_mode(Kind::File, stat.st_mode, true) else {
             return;
         };
         let result = rustix::fs::chmodat(
@@ -396,7 +398,7 @@ impl Worker<'_> {
             Mode::from_raw_mode(new_mode),
             AtFlags::empty(),
         );
-        self.record_change(result, path, EntryKind::File, &stat, new_mode, pattern);
+        self.record_change(result, path, Kind::File, &stat, new_mode, pattern);
     }
 
     fn visit_directory(&mut self, parent: &OwnedFd, name: &CStr, path: &mut Vec<u8>, state: State) {
@@ -460,20 +462,19 @@ impl Worker<'_> {
         };
         self.outcome.counts[pattern].directories += 1;
         let may_set_group_id = self.shared.user.groups.contains(&stat.st_gid);
-        let Some(new_mode) =
-            group_writable_mode(EntryKind::Directory, stat.st_mode, may_set_group_id)
+        let Some(new_mode) = group_writable_mode(Kind::Directory, stat.st_mode, may_set_group_id)
         else {
             return;
         };
         let result = rustix::fs::fchmod(directory, Mode::from_raw_mode(new_mode));
-        self.record_change(result, path, EntryKind::Directory, &stat, new_mode, pattern);
+        self.record_change(result, path, Kind::Directory, &stat, new_mode, pattern);
     }
 
     fn record_change(
         &mut self,
         result: rustix::io::Result<()>,
         path: &[u8],
-        kind: EntryKind,
+        kind: Kind,
         stat: &rustix::fs::Stat,
         new_mode: u32,
         pattern: usize,

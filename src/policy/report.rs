@@ -3,7 +3,7 @@
 //! ([`super::label`]) records the same, for machines.
 
 use crate::pass::PassReport;
-use crate::pass::mode::EntryKind;
+use crate::pass::mode::Kind;
 use crate::redirects::{Applied, BuildContent, Outcome, Skip};
 use crate::settings::{self, RedirectSetting, Settings};
 use bullet_stream::{Print, style};
@@ -50,8 +50,8 @@ pub fn pass(log: Log, report: &PassReport, settings: &Settings) -> Log {
     if settings.debug {
         for change in &report.changed_paths {
             let kind = match change.kind {
-                EntryKind::Directory => "directory",
-                EntryKind::File => "file",
+                Kind::Directory => "directory",
+                Kind::File => "file",
             };
             section = section.sub_bullet(format!(
                 "{} ({kind}): {:04o} -> {:04o}",
