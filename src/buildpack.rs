@@ -41,8 +41,8 @@ impl Buildpack for GroupWritableBuildpack {
 
     fn build(&self, context: BuildContext<Self>) -> libcnb::Result<BuildResult, Self::Error> {
         let log = Print::new(stdout()).h2("Group Writable");
-        let settings =
-            Settings::read(lookup(context.platform.env())).map_err(GroupWritableError::Settings)?;
+        let settings = Settings::read(lookup(context.platform.env()), &context.app_dir)
+            .map_err(GroupWritableError::Settings)?;
         let user = BuildUser::current();
         let report = pass::run(&PassInput {
             app_dir: &context.app_dir,

@@ -50,6 +50,10 @@ pub fn failure(error: &GroupWritableError) -> String {
             text.push_str("\nFix these lines and build again.");
             text
         }
+        GroupWritableError::Pass(error @ PassError::PathsTooLarge { .. }) => format!(
+            "Cannot use {}\n\n{error}\n\nPut the patterns in the pattern file (`.group-writable` in the app directory) instead, or shorten the variable, and build again.",
+            settings::PATHS
+        ),
         GroupWritableError::Pass(error @ PassError::RootUnreadable { .. }) => format!(
             "Cannot read a directory to make paths group-writable\n\n{error}\n\nThis is unexpected for the app or layers directory; check the platform's setup."
         ),
@@ -142,6 +146,15 @@ pub fn never_matches(inert: &InertLine) -> String {
     )
 }
 
+/// The warning for hard links in a redirected path's build content, copied into the seed.
+#[must_use]
+pub fn copied_hard_links(app_path: &str, count: u64) -> String {
+    format!(
+        "{app_path}/ held {count} hard {} to files that also have other names (possibly outside the app). Their modes are never changed: the seed holds a copy of each instead, so the other names keep their own modes and stay apart from the run-time copy.",
+        if count == 1 { "link" } else { "links" }
+    )
+}
+
 /// The warning for a directory the walk could not read, where nothing was matched.
 #[must_use]
 pub fn unreadable_directory(path: &Path, error: Errno) -> String {
@@ -213,6 +226,11 @@ impl fmt::Display for PassError {
                 }
                 Ok(())
             }
+            PassError::PathsTooLarge { size } => write!(
+                f,
+                "{} is {size} bytes; like the pattern file, it is limited to {MAX_PATTERN_FILE_BYTES} bytes (1 MiB).",
+                settings::PATHS
+            ),
             PassError::RootUnreadable { path, error } => {
                 write!(f, "Could not open {}: {error}.", path.display())
             }
@@ -373,7 +391,7 @@ mod tests {
     fn messages() -> Vec<(&'static str, String)> {
         let path = PathBuf::from("/workspace/.group-writable");
         let lookup = |name: &str| (name == "BP_GROUP_WRITABLE_TMP").then(|| "/tmp/x y".to_owned());
-        let setting = Settings::read(lookup).unwrap_err();
+        let setting = Settings::read(lookup, Path::new("/workspace")).unwrap_err();
         let pattern_errors = parse_pattern_text(
             ".group-writable",
             "../up\n/etc/passwd\n/layers/\n/workspace/\ncaf[\u{e9}]\n",
@@ -446,6 +464,12 @@ mod tests {
                 file_error(PatternFileError::OutsideApp {
                     path: path.clone(),
                     target: PathBuf::from("/etc/passwd"),
+                }),
+            ),
+            (
+                "paths_too_large",
+                pass(PassError::PathsTooLarge {
+                    size: MAX_PATTERN_FILE_BYTES + 1,
                 }),
             ),
             (
@@ -532,6 +556,7 @@ mod tests {
                     std::env::VarError::NotPresent,
                 )),
             ),
+            ("copied_hard_links", copied_hard_links("log", 2)),
             (
                 "never_matches",
                 inert

@@ -72,8 +72,12 @@ fn parse_bool(value: &str) -> Option<bool> {
 }
 
 impl Settings {
-    /// Reads every setting through `lookup` (variable name to value).
-    pub fn read(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, SettingError> {
+    /// Reads every setting through `lookup` (variable name to value), for the app in
+    /// `app_dir`. Every check is made here, before anything is changed.
+    pub fn read(
+        lookup: impl Fn(&str) -> Option<String>,
+        app_dir: &Path,
+    ) -> Result<Settings, SettingError> {
         if let Some(value) = lookup(ENABLED)
             && parse_bool(&value).is_none()
         {
@@ -104,18 +108,10 @@ impl Settings {
             })?,
         };
 
-        let tmp_base = match lookup(TMP) {
-            None => TmpBase::new(DEFAULT_TMP).ok_or(SettingError {
-                variable: TMP,
-                value: DEFAULT_TMP.to_owned(),
-                expected: TMP_EXPECTED,
-            })?,
-            Some(value) => TmpBase::new(&value).ok_or(SettingError {
-                variable: TMP,
-                value,
-                expected: TMP_EXPECTED,
-            })?,
-        };
+        let tmp_base = tmp_base(
+            lookup(TMP).unwrap_or_else(|| DEFAULT_TMP.to_owned()),
+            app_dir,
+        )?;
 
         Ok(Settings {
             pattern_file,
@@ -126,6 +122,24 @@ impl Settings {
             debug: lookup(LOG_LEVEL)
                 .is_some_and(|level| level.trim().eq_ignore_ascii_case("debug")),
         })
+    }
+}
+
+/// `BP_GROUP_WRITABLE_TMP`: the one rule of [`TmpBase::new`] (what the symlinks and the
+/// helper's configuration can hold), and outside the app.
+fn tmp_base(value: String, app_dir: &Path) -> Result<TmpBase, SettingError> {
+    match TmpBase::new(&value) {
+        None => Err(SettingError {
+            variable: TMP,
+            value,
+            expected: TMP_EXPECTED,
+        }),
+        Some(base) if base.is_within(app_dir) => Err(SettingError {
+            variable: TMP,
+            value,
+            expected: "a directory outside the app directory (the app's redirected paths become symlinks into it, so inside the app they would point at themselves); the default /tmp is one",
+        }),
+        Some(base) => Ok(base),
     }
 }
 
@@ -170,7 +184,7 @@ mod tests {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
-        Settings::read(|name| map.get(name).cloned())
+        Settings::read(|name| map.get(name).cloned(), Path::new("/workspace"))
     }
 
     #[test]
@@ -249,6 +263,8 @@ mod tests {
             "/tmp\n",
             "/t\"mp",
             "/tmp/caf\u{e9}",
+            "/workspace",
+            "/workspace/tmp",
         ] {
             assert!(read(&[(TMP, bad)]).is_err(), "{bad:?} accepted");
         }

@@ -100,7 +100,7 @@ fn rails_tmp_and_log_are_redirected_and_seeded() {
             "`xdg-cache`: XDG_CACHE_HOME=/tmp/group-writable/xdg-cache at launch, unless set or $HOME is writable",
         )
         .assert_log_contains(
-            "`rails-tmp`: tmp/ -> /tmp/group-writable/rails-tmp, seeded at launch with the build's 1 file (8 bytes)",
+            "`rails-tmp`: tmp/ -> /tmp/group-writable/rails-tmp, seeded at launch with the build's 5 directories and 1 file (8 bytes)",
         )
         .assert_log_contains("`rails-log`: log/ -> /tmp/group-writable/rails-log, seeded")
         .assert_log_contains("`bootsnap`: BOOTSNAP_CACHE_DIR=/tmp/group-writable/bootsnap")
@@ -329,7 +329,7 @@ fn laravel_storage_and_bootstrap_cache_are_redirected_and_seeded() {
     ]);
     dirs.build()
         .assert_success()
-        .assert_log_contains("`laravel-framework`: storage/framework/ -> /tmp/group-writable/laravel-framework, seeded at launch with the build's 3 files")
+        .assert_log_contains("`laravel-framework`: storage/framework/ -> /tmp/group-writable/laravel-framework, seeded at launch with the build's 4 directories and 3 files")
         .assert_log_contains("`laravel-logs`: storage/logs/ -> /tmp/group-writable/laravel-logs")
         .assert_log_contains("`laravel-bootstrap-cache`: bootstrap/cache/ -> /tmp/group-writable/laravel-bootstrap-cache")
         .assert_log_contains("`composer-home`: COMPOSER_HOME=/tmp/group-writable/composer-home");
@@ -382,7 +382,7 @@ fn symfony_var_is_redirected_even_before_it_exists() {
     warmed
         .build()
         .assert_success()
-        .assert_log_contains("`symfony-cache`: var/cache/ -> /tmp/group-writable/symfony-cache, seeded at launch with the build's 1 file")
+        .assert_log_contains("`symfony-cache`: var/cache/ -> /tmp/group-writable/symfony-cache, seeded at launch with the build's 1 directory and 1 file")
         .assert_log_contains("`symfony-log`: var/log/ -> /tmp/group-writable/symfony-log");
     assert_symlink(&warmed, "var/cache", "/tmp/group-writable/symfony-cache");
     assert_symlink(&warmed, "var/log", "/tmp/group-writable/symfony-log");

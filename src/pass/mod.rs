@@ -6,6 +6,7 @@
 
 use crate::messages;
 
+pub mod exact_chmod;
 pub mod mode;
 pub mod patterns;
 pub mod walk;
@@ -87,6 +88,10 @@ pub enum PassError {
         path: PathBuf,
     },
     Patterns(Vec<PatternError>),
+    /// `BP_GROUP_WRITABLE_PATHS` is larger than a pattern file may be.
+    PathsTooLarge {
+        size: u64,
+    },
     RootUnreadable {
         path: PathBuf,
         error: rustix::io::Errno,
@@ -284,6 +289,13 @@ fn read_patterns(
         None => {}
     }
     if let Some(value) = &settings.extra_patterns {
+        // Bounded as the pattern file is: `project.toml`'s `[[build.env]]` puts it in
+        // the app's hands, and parsing megabytes of patterns takes minutes.
+        if value.len() as u64 > patterns::MAX_PATTERN_FILE_BYTES {
+            return Err(PassError::PathsTooLarge {
+                size: value.len() as u64,
+            });
+        }
         sources.push(settings::PATHS.to_owned());
         match patterns::parse_pattern_list(settings::PATHS, value, &context) {
             Ok(parsed) => {

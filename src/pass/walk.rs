@@ -3,20 +3,21 @@
 //!
 //! Why it cannot be redirected outside its root: every directory is opened with
 //! `openat(parent, name, O_DIRECTORY | O_NOFOLLOW)`, so a symlink is never entered; every
-//! file is examined with `fstatat(parent, name, AT_SYMLINK_NOFOLLOW)`, and changed with
-//! `fchmodat(parent, name)` only when that says it is a regular file; directories are
-//! changed through their own descriptor (`fchmod`). No path string is ever resolved again
-//! from the root. (Between the `fstatat` and the `fchmodat` a concurrent process could swap
-//! the file for a symlink; only a process running as the build user could, and it could
-//! run that chmod itself, so the window grants nothing. See SECURITY.md.)
+//! file is examined with `fstatat(parent, name, AT_SYMLINK_NOFOLLOW)`, and, when it needs a
+//! change, opened with `O_PATH | O_NOFOLLOW`, checked on that descriptor (a regular file,
+//! the same inode) and changed through it ([`exact_chmod`]), so a file swapped for a
+//! symlink meanwhile is not followed; directories are changed through their own
+//! descriptor (`fchmod`). No path string is ever resolved again from the root.
 //!
 //! Why it is fast: a directory's entries come from `getdents64` into a reused buffer with
 //! their types, so an unmatched entry costs no system call at all, a matched one costs one
-//! `stat` plus one `chmod` only when its mode lacks a bit, and the work is shared between
-//! threads (a busy thread hands a subdirectory to an idle one, and recurses itself
-//! otherwise: nothing is queued or allocated while every thread is busy). The same walk on
-//! `rayon` scopes measured no faster and is larger (BENCHMARKS.md).
+//! `stat`, plus an open, a `stat`, a `chmod` and a close only when its mode lacks a bit,
+//! and the work is shared between threads (a busy thread hands a subdirectory to an idle
+//! one, and recurses itself otherwise: nothing is queued or allocated while every thread
+//! is busy). The same walk on `rayon` scopes measured no faster and is larger
+//! (BENCHMARKS.md).
 
+use crate::pass::exact_chmod;
 use crate::pass::mode::{Kind, group_writable_mode};
 use crate::pass::patterns::Root;
 use group_writable_gitignore::matcher::{Decision, Matcher};
@@ -392,12 +393,13 @@ impl Worker<'_> {
         let Some(new_mode) = group_writable_mode(Kind::File, stat.st_mode, true) else {
             return;
         };
-        let result = rustix::fs::chmodat(
-            directory,
-            name,
-            Mode::from_raw_mode(new_mode),
-            AtFlags::empty(),
-        );
+        // Changed through a descriptor of exactly the file just examined: a symlink
+        // swapped in meanwhile is not followed (see `exact_chmod`).
+        let result = match exact_chmod::pin_file(directory.as_fd(), name, Some(&stat)) {
+            Ok(Some(file)) => file.chmod(directory.as_fd(), name, new_mode),
+            Ok(None) => return, // replaced meanwhile: no longer this file
+            Err(error) => Err(error),
+        };
         self.record_change(result, path, Kind::File, &stat, new_mode, pattern);
     }
 
@@ -689,5 +691,27 @@ mod tests {
             walk_root(&walk, 1, &BuildUser::current(), 2, None).err(),
             Some(Errno::NOENT)
         );
+    }
+
+    /// The last window: a matched file swapped for a symlink between its `stat` and its
+    /// `chmod` must not make the change land on the link's target.
+    #[test]
+    fn race_a_file_swapped_for_a_symlink_never_changes_its_target() {
+        let outside = tempfile::tempdir().unwrap();
+        let secret = outside.path().join("secret");
+        fs::write(&secret, "").unwrap();
+        fs::set_permissions(&secret, fs::Permissions::from_mode(0o600)).unwrap();
+        let dir = tree(&["a/"]);
+        let raced = dir.path().join("a");
+        let result = exact_chmod::race::outside_untouched(
+            &raced,
+            &secret,
+            16,
+            exact_chmod::race::rounds(3000),
+            &|| {
+                walk(dir.path(), "a/\n", 1);
+            },
+        );
+        assert_eq!(result, Ok(()));
     }
 }

@@ -191,7 +191,9 @@ mod tests {
                     target: "/tmp/group-writable/rails-tmp".into(),
                     content: BuildContent::Seeded {
                         files: 2,
+                        directories: 0,
                         bytes: 10,
+                        copied_hard_links: 0,
                     },
                 },
             ),

@@ -2,6 +2,7 @@
 //! matched) and the redirects (what each did, or why not). The image label
 //! ([`super::label`]) records the same, for machines.
 
+use crate::messages;
 use crate::pass::PassReport;
 use crate::pass::mode::Kind;
 use crate::redirects::{Applied, BuildContent, Outcome, Skip};
@@ -96,6 +97,7 @@ pub fn redirects(log: Log, settings: &Settings, redirects: &[Applied]) -> Log {
         ),
     };
     let mut section = log.bullet(heading);
+    let mut warnings = Vec::new();
     for redirect in redirects {
         let entry = redirect.entry;
         let id = style::value(entry.id);
@@ -120,14 +122,20 @@ pub fn redirects(log: Log, settings: &Settings, redirects: &[Applied]) -> Log {
                 content,
             } => {
                 let content = match content {
-                    BuildContent::Seeded { files, bytes } => format!(
-                        ", seeded at launch with the build's {} ({bytes} bytes)",
-                        if *files == 1 {
-                            "1 file".to_owned()
-                        } else {
-                            format!("{files} files")
-                        },
-                    ),
+                    BuildContent::Seeded {
+                        files,
+                        directories,
+                        bytes,
+                        copied_hard_links,
+                    } => {
+                        if *copied_hard_links > 0 {
+                            warnings.push(messages::copied_hard_links(path, *copied_hard_links));
+                        }
+                        format!(
+                            ", seeded at launch with the build's {} ({bytes} bytes)",
+                            directories_and_files(*directories, *files),
+                        )
+                    }
                     BuildContent::Dropped => ", the build's cache dropped".to_owned(),
                     BuildContent::Linked => ", already linked".to_owned(),
                     BuildContent::None => String::new(),
@@ -136,6 +144,9 @@ pub fn redirects(log: Log, settings: &Settings, redirects: &[Applied]) -> Log {
             }
         };
         section = section.sub_bullet(line);
+    }
+    for warning in &warnings {
+        section = section.warning(warning);
     }
     if redirects
         .iter()

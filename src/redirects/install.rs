@@ -3,6 +3,7 @@
 //! its owner) or drops it, replaces the app path by a symlink to its target under the
 //! tmp base, and writes the helper's configuration beside it.
 
+use crate::redirects::seed;
 use crate::redirects::{Applied, BuildContent, Existing, Outcome, Planned, Redirection};
 use group_writable_launch::contract::{self, Entry, TmpBase};
 use group_writable_launch::tree_copy::{self, Kind};
@@ -105,19 +106,22 @@ fn redirect_path(
             fs::create_dir_all(&seeds).map_err(failed("create", &seeds))?;
             move_tree(&app_path, &seed, &|from, to| fs::rename(from, to))
                 .map_err(failed("move the build's content out of", &app_path))?;
-            let modes = tree_copy::set_modes(&seed, &group_readable);
-            if let Some((path, error)) = modes.failures.into_iter().next() {
-                return Err(InstallError {
+            let modes = seed::make_readable(&seed, &group_readable).map_err(|(path, error)| {
+                InstallError {
                     id,
-                    path,
+                    path: seed.join(path),
                     action: "make group-readable (for the run user) the seed",
                     error,
-                });
-            }
-            if modes.files > 0 {
+                }
+            })?;
+            // Directories and symlinks are build content too (`tmp/pids/` alone must be
+            // there at launch for `tmp/pids/server.pid`).
+            if modes.files + modes.directories + modes.symlinks > 0 {
                 BuildContent::Seeded {
                     files: modes.files,
+                    directories: modes.directories,
                     bytes: modes.bytes,
+                    copied_hard_links: modes.copied_hard_links.len() as u64,
                 }
             } else {
                 BuildContent::None
@@ -174,6 +178,29 @@ fn move_tree(
             }
             let bits = fs::metadata(from)?.permissions().mode() & 0o7777;
             fs::set_permissions(to, fs::Permissions::from_mode(bits))?;
+            remove_tree(from)
+        }
+        other => other,
+    }
+}
+
+/// Removes the tree at `from` (already copied). A directory without owner write (a 0555
+/// directory the app shipped) cannot have its entries removed, so when the removal is
+/// refused, every directory below is first made owner-writable through its descriptor
+/// (the tree is going away anyway), and the removal tried again.
+fn remove_tree(from: &Path) -> io::Result<()> {
+    match fs::remove_dir_all(from) {
+        Err(error) if error.kind() == io::ErrorKind::PermissionDenied => {
+            seed::make_readable(from, &|kind, bits| match kind {
+                Kind::Directory => bits | 0o700,
+                Kind::File => bits,
+            })
+            .map_err(|(path, error)| {
+                io::Error::new(
+                    error.kind(),
+                    format!("making {} writable to remove it: {error}", path.display()),
+                )
+            })?;
             fs::remove_dir_all(from)
         }
         other => other,

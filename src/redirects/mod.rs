@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod install;
 pub mod plan;
 pub mod probe;
+pub mod seed;
 
 use catalog::Entry;
 use std::path::PathBuf;
@@ -126,7 +127,14 @@ pub enum Existing {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BuildContent {
     /// Kept as the seed, copied into the target at launch.
-    Seeded { files: u64, bytes: u64 },
+    /// (`directories` below the app path, which is not counted.)
+    Seeded {
+        files: u64,
+        directories: u64,
+        bytes: u64,
+        /// Files that had other hard links: copied into the seed, never changed.
+        copied_hard_links: u64,
+    },
     /// A build cache, dropped.
     Dropped,
     /// There was none (no directory, or an empty one).

@@ -335,7 +335,7 @@ pub fn compare(oracle: &GitOracle, tree: &Tree, patterns: &str) -> Comparison {
         .filter(|path| !symlinks.contains(path))
         .collect();
 
-    let settings = Settings::read(|_| None).expect("default settings");
+    let settings = Settings::read(|_| None, Path::new("/workspace")).expect("default settings");
     let report = pass::run(&PassInput {
         app_dir: &app,
         layers_dir: &layers_dir,

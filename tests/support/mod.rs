@@ -254,6 +254,7 @@ impl CnbDirs {
             env: vec![("HOME".to_owned(), self.app.display().to_string())],
             tmp: TmpMount::Writable,
             fd3: true,
+            bounded: false,
         }
     }
 
@@ -447,9 +448,18 @@ pub struct Launch<'a> {
     env: Vec<(String, String)>,
     tmp: TmpMount,
     fd3: bool,
+    bounded: bool,
 }
 
 impl Launch<'_> {
+    /// Runs the helper under a 20 s timeout and with 256 MiB of address space: for inputs
+    /// that could make it block or read without end (the run then fails, instead of the
+    /// test hanging or the machine running out of memory).
+    pub fn bounded(mut self) -> Self {
+        self.bounded = true;
+        self
+    }
+
     /// Sets a launch variable (`HOME` defaults to the app directory, which the run user
     /// cannot write).
     pub fn env(mut self, name: &str, value: &str) -> Self {
@@ -487,13 +497,18 @@ impl Launch<'_> {
         // The shell only moves the pipe of stdout to fd 3, then becomes the helper with
         // the helper's absolute path as argv[0]; the helper's own stdout goes to stderr.
         let redirect = if self.fd3 { "3>&1 1>&2" } else { "3>&- 1>&2" };
+        let bounds = if self.bounded {
+            "ulimit -v 262144; exec timeout -s KILL 20"
+        } else {
+            "exec"
+        };
         command
             .args(["--bind", "/", "/"])
             .args(&tmp_mount)
             .arg("--chdir")
             .arg(&dirs.app)
             .args(["--", "/bin/sh", "-c"])
-            .arg(format!("exec \"$0\" {redirect}"))
+            .arg(format!("{bounds} \"$0\" {redirect}"))
             .arg(&helper)
             .env_clear()
             .env("PATH", "/usr/local/bin:/usr/bin:/bin");

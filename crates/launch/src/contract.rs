@@ -58,6 +58,14 @@ impl TmpBase {
         &self.0
     }
 
+    /// Whether the tmp base is `directory` or lies below it (a tmp base inside the app
+    /// would make the app's redirect symlinks point into the app itself: a loop on a
+    /// read-only root).
+    #[must_use]
+    pub fn is_within(&self, directory: &std::path::Path) -> bool {
+        std::path::Path::new(&self.0).starts_with(directory)
+    }
+
     /// The target of the redirect `id`: `<tmp base>/group-writable/<id>`.
     #[must_use]
     pub fn target(&self, id: &str) -> String {

@@ -14,15 +14,14 @@ use crate::contract::{
 };
 use crate::exec_d_toml::{self, Output};
 use crate::tree_copy::{self, Kind};
-use rustix::fs::{Mode, OFlags};
+use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 use rustix::io::Errno;
 use std::ffi::{OsStr, OsString};
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 use std::fs;
 use std::io::{self, Write};
-use std::os::fd::{BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd as _, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt as _, OsStringExt as _};
-use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 
 /// Why the output could not be written to fd 3.
@@ -174,16 +173,9 @@ impl Launch {
         let path = JoinedPath::join(&[layer, b"/", contract::FILE_NAME.as_bytes()]);
         let path = path.as_path();
         let mut buffer = [0_u8; CONFIG_BUFFER];
-        let heap;
-        let bytes = match read_small(path, &mut buffer) {
-            Ok(Some(bytes)) => bytes,
-            Ok(None) => match fs::read(path) {
-                Ok(bytes) => {
-                    heap = bytes;
-                    &heap[..]
-                }
-                Err(error) => return self.unreadable_config(path, &error),
-            },
+        let mut heap = Vec::new();
+        let bytes = match read_config(path, &mut buffer, &mut heap) {
+            Ok(bytes) => bytes,
             Err(error) => return self.unreadable_config(path, &error),
         };
         let config = match std::str::from_utf8(bytes)
@@ -230,7 +222,7 @@ impl Launch {
         )
     }
 
-    fn unreadable_config(&mut self, path: &Path, error: &io::Error) -> Output {
+    fn unreadable_config(&mut self, path: &Path, error: &ConfigReadError) -> Output {
         self.problem(format!(
             "cannot read its configuration {} ({error}), so no redirects are made. The layer is incomplete: rebuild the image.",
             path.display()
@@ -238,16 +230,22 @@ impl Launch {
         Output::new()
     }
 
-    /// Creates `<base>/group-writable` (0700), or checks that the existing one is a
-    /// directory of the run user's (under a shared /tmp, another user's directory or
-    /// symlink there must not receive the app's files), and opens it: the targets are
-    /// then made relative to this descriptor, so nothing can redirect them.
+    /// Opens `<base>/group-writable`, creating it (0700) when missing, and checks on the
+    /// descriptor that it is a directory of the run user's that nobody else may write:
+    /// under a shared tmp base another user may plant a directory or a symlink there, or
+    /// swap it between two steps. Everything after is relative to this descriptor, so no
+    /// path string is resolved again.
     fn open_own_directory(&mut self, tmp_base: &str) -> Option<OwnedFd> {
         let own = JoinedPath::join(&[tmp_base.as_bytes(), b"/", OWN_DIRECTORY.as_bytes()]);
         let own = own.as_path();
-        let created = match rustix::fs::mkdir(own, Mode::from_raw_mode(0o700)) {
-            Ok(()) => true,
-            Err(Errno::EXIST) => false,
+        let uid = rustix::process::geteuid().as_raw();
+        // The tmp base is the image's choice (it may well be a symlink): followed.
+        let base = match rustix::fs::open(
+            tmp_base,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        ) {
+            Ok(base) => base,
             Err(Errno::NOENT) => {
                 self.problem(format!(
                     "the tmp base {tmp_base} does not exist, so run-time writes are not redirected. Mount a writable directory there (docker run --tmpfs {tmp_base}, a Kubernetes emptyDir), or rebuild with BP_GROUP_WRITABLE_TMP naming one."
@@ -256,22 +254,41 @@ impl Launch {
             }
             Err(error) => {
                 self.problem(format!(
-                    "cannot create {} ({error}): the tmp base {tmp_base} is not writable by uid {}, so run-time writes are not redirected. Mount a writable tmpfs or volume there (docker run --tmpfs {tmp_base}, a Kubernetes emptyDir).",
+                    "cannot open the tmp base {tmp_base} ({error}), so run-time writes are not redirected."
+                ));
+                return None;
+            }
+        };
+        if let Ok(stat) = rustix::fs::fstat(&base)
+            && stat.st_mode & 0o002 != 0
+            && stat.st_mode & 0o1000 == 0
+        {
+            self.problem(format!(
+                "the tmp base {tmp_base} is writable by every user and not sticky (mode {:04o}), so another user sharing it could replace {} after this check, and the app's paths would then lead into their directory. Give the container a tmp base of its own (a per-container emptyDir, docker run --tmpfs {tmp_base}), or make it sticky (chmod +t).",
+                stat.st_mode & 0o7777,
+                own.display()
+            ));
+        }
+        let created = match rustix::fs::mkdirat(&base, OWN_DIRECTORY, Mode::from_raw_mode(0o700)) {
+            Ok(()) => true,
+            Err(Errno::EXIST) => false,
+            Err(error) => {
+                self.problem(format!(
+                    "cannot create {} ({error}): the tmp base {tmp_base} is not writable by uid {uid}, so run-time writes are not redirected. Mount a writable tmpfs or volume there (docker run --tmpfs {tmp_base}, a Kubernetes emptyDir).",
                     own.display(),
-                    rustix::process::geteuid().as_raw()
                 ));
                 return None;
             }
         };
         let not_ours = |this: &mut Self, what: String| {
             this.problem(format!(
-                "{} exists but is not a directory of the run user (uid {}; {what}), so no redirects are made. Remove it, or give the container its own {tmp_base}.",
+                "{} exists but is not a directory of the run user's that only it may write (uid {uid}; {what}), so no redirects are made. Remove it, or give the container its own {tmp_base}.",
                 own.display(),
-                rustix::process::geteuid().as_raw()
             ));
         };
-        let directory = match rustix::fs::open(
-            own,
+        let directory = match rustix::fs::openat(
+            &base,
+            OWN_DIRECTORY,
             OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
             Mode::empty(),
         ) {
@@ -288,25 +305,43 @@ impl Launch {
                 return None;
             }
         };
-        if created {
-            // Made just now, in a directory where only its owner may remove it (a
-            // sticky /tmp) or in the container's own tmp base: it is ours.
-            self.note(|| format!("created {}", own.display()));
-        } else {
-            let owner = rustix::fs::fstat(&directory).map(|stat| stat.st_uid);
-            if owner != Ok(rustix::process::geteuid().as_raw()) {
-                not_ours(self, format!("it belongs to {owner:?}"));
+        // Checked also when just created: between the mkdir and the open another user
+        // may have put their own there.
+        match rustix::fs::fstat(&directory) {
+            Ok(stat) if stat.st_uid != uid => {
+                not_ours(self, format!("it belongs to uid {}", stat.st_uid));
                 return None;
             }
+            Ok(stat) if stat.st_mode & 0o022 != 0 => {
+                not_ours(
+                    self,
+                    format!(
+                        "its mode {:04o} lets others write into it",
+                        stat.st_mode & 0o7777
+                    ),
+                );
+                return None;
+            }
+            Ok(_) => {}
+            Err(error) => {
+                self.problem(format!(
+                    "cannot check {} ({error}), so no redirects are made.",
+                    own.display()
+                ));
+                return None;
+            }
+        }
+        if created {
+            self.note(|| format!("created {}", own.display()));
         }
         Some(directory)
     }
 
     /// Creates a path redirect's target, and seeds it when it did not exist yet.
     fn prepare_target(&mut self, own: &OwnedFd, layer: &Path, redirect: &PathRedirect<'_>) {
-        match make_own_target(own, redirect.id) {
-            Ok(()) => {}
-            Err(Errno::EXIST) => {
+        let target = match make_own_target(own, redirect.id) {
+            Ok(Target::Created(target)) => target,
+            Ok(Target::Existing) => {
                 return self.note(|| {
                     format!(
                         "{} exists: {}/ already redirected, nothing copied",
@@ -315,22 +350,31 @@ impl Launch {
                 });
             }
             Err(error) => {
-                return self.problem(format!(
-                    "cannot create {} ({error}), so writes to {}/ will fail.",
-                    redirect.target, redirect.app_path
+                return self.problem(error.describe(
+                    redirect.target,
+                    &format!("writes to {}/ will fail", redirect.app_path),
                 ));
             }
-        }
+        };
         let Some(seed) = redirect.seed else {
             return self.note(|| format!("created {} for {}/", redirect.target, redirect.app_path));
         };
         let seed = layer.join(seed);
-        let target = Path::new(redirect.target);
-        let report = tree_copy::copy_contents(&seed, target, &owner_writable);
-        if let Ok(metadata) = fs::metadata(&seed) {
-            let bits = owner_writable(Kind::Directory, metadata.mode() & 0o7777);
-            let _ = fs::set_permissions(target, fs::Permissions::from_mode(bits));
-        }
+        let report = match tree_copy::open_directory(&seed) {
+            Ok(source) => {
+                let report =
+                    tree_copy::copy_contents_at(source.as_fd(), target.as_fd(), &owner_writable);
+                if let Ok(stat) = rustix::fs::fstat(&source) {
+                    let bits = owner_writable(Kind::Directory, stat.st_mode & 0o7777);
+                    let _ = rustix::fs::fchmod(&target, Mode::from_raw_mode(bits));
+                }
+                report
+            }
+            Err(error) => tree_copy::CopyReport {
+                failures: vec![(PathBuf::from("."), error.into())],
+                ..tree_copy::CopyReport::default()
+            },
+        };
         self.note(|| {
             format!(
                 "created {} for {}/ and copied {} directories, {} files ({} bytes), {} symlinks from {}",
@@ -349,7 +393,7 @@ impl Launch {
                 redirect.app_path,
                 redirect.target,
                 report.failures.len(),
-                path.display()
+                seed.join(path).display()
             ));
         }
     }
@@ -365,12 +409,11 @@ impl Launch {
             return true;
         }
         match make_own_target(own, redirect.id) {
-            Ok(()) | Err(Errno::EXIST) => true,
+            Ok(_) => true,
             Err(error) => {
-                self.problem(format!(
-                    "cannot create {} ({error}), so {} is not set.",
-                    redirect.value, redirect.variable
-                ));
+                self.problem(
+                    error.describe(redirect.value, &format!("{} is not set", redirect.variable)),
+                );
                 false
             }
         }
@@ -390,28 +433,153 @@ fn layer_of_program(program: &[u8]) -> Option<&[u8]> {
         .filter(|layer| !layer.is_empty())
 }
 
-/// Creates the target of the redirect `id` (`<own directory>/<id>`, which the
-/// configuration guarantees), relative to the own directory's descriptor.
-fn make_own_target(own: &OwnedFd, id: &str) -> Result<(), Errno> {
-    rustix::fs::mkdirat(own, id, Mode::from_raw_mode(0o700))
+/// A redirect target, relative to the own directory.
+enum Target {
+    /// Made just now (mode 0700), and opened.
+    Created(OwnedFd),
+    /// There already, a directory of the run user's: redirected at an earlier start.
+    Existing,
 }
 
-/// Reads a small file into `buffer`: `None` when it does not fit.
-fn read_small<'b>(path: &Path, buffer: &'b mut [u8]) -> io::Result<Option<&'b [u8]>> {
-    let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
+/// Why a target cannot be used.
+enum TargetError {
+    Failed(Errno),
+    /// There already, but not a directory of the run user's (planted by someone else).
+    NotOurs(String),
+}
+
+impl TargetError {
+    fn describe(&self, target: &str, consequence: &str) -> String {
+        match self {
+            TargetError::Failed(error) => {
+                format!("cannot create {target} ({error}), so {consequence}.")
+            }
+            TargetError::NotOurs(what) => format!(
+                "{target} exists but is not a directory of the run user's ({what}), so {consequence}. Remove it, or give the container its own tmp base."
+            ),
+        }
+    }
+}
+
+/// Creates the target of the redirect `id` (`<own directory>/<id>`, which the
+/// configuration guarantees) relative to the own directory's descriptor, or checks that
+/// the existing one is a real directory of the run user's.
+fn make_own_target(own: &OwnedFd, id: &str) -> Result<Target, TargetError> {
+    match rustix::fs::mkdirat(own, id, Mode::from_raw_mode(0o700)) {
+        Ok(()) => rustix::fs::openat(
+            own,
+            id,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map(Target::Created)
+        .map_err(TargetError::Failed),
+        Err(Errno::EXIST) => {
+            let stat = rustix::fs::statat(own, id, AtFlags::SYMLINK_NOFOLLOW)
+                .map_err(TargetError::Failed)?;
+            let uid = rustix::process::geteuid().as_raw();
+            match FileType::from_raw_mode(stat.st_mode) {
+                FileType::Directory if stat.st_uid == uid => Ok(Target::Existing),
+                FileType::Directory => Err(TargetError::NotOurs(format!(
+                    "it belongs to uid {}",
+                    stat.st_uid
+                ))),
+                _ => Err(TargetError::NotOurs(format!(
+                    "it is {}",
+                    type_name(stat.st_mode)
+                ))),
+            }
+        }
+        Err(error) => Err(TargetError::Failed(error)),
+    }
+}
+
+/// The largest configuration the helper reads: the build writes a few hundred bytes, and
+/// an unbounded read of a damaged layer (a link to `/dev/zero`) would never end.
+pub const MAX_CONFIG_BYTES: u64 = 64 * 1024;
+
+/// Why the configuration could not be read.
+enum ConfigReadError {
+    Failed(Errno),
+    NotAFile(u32),
+    TooLarge(u64),
+}
+
+impl fmt::Display for ConfigReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigReadError::Failed(Errno::LOOP) => f.write_str("it is a symbolic link"),
+            ConfigReadError::Failed(error) => write!(f, "{error}"),
+            ConfigReadError::NotAFile(mode) => {
+                write!(f, "it is {}, not a regular file", type_name(*mode))
+            }
+            ConfigReadError::TooLarge(size) => write!(
+                f,
+                "it is {size} bytes, more than the {MAX_CONFIG_BYTES} bytes a configuration may have"
+            ),
+        }
+    }
+}
+
+/// Reads the configuration at `path` into `buffer`, or into `heap` when it does not fit:
+/// a regular file only (opened without following a symlink and without blocking, so a
+/// FIFO cannot hold the app's start), of at most [`MAX_CONFIG_BYTES`].
+fn read_config<'b>(
+    path: &Path,
+    buffer: &'b mut [u8],
+    heap: &'b mut Vec<u8>,
+) -> Result<&'b [u8], ConfigReadError> {
+    let fd = rustix::fs::open(
+        path,
+        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(ConfigReadError::Failed)?;
+    let stat = rustix::fs::fstat(&fd).map_err(ConfigReadError::Failed)?;
+    if FileType::from_raw_mode(stat.st_mode) != FileType::RegularFile {
+        return Err(ConfigReadError::NotAFile(stat.st_mode));
+    }
+    let size = u64::try_from(stat.st_size).unwrap_or(0);
+    if size > MAX_CONFIG_BYTES {
+        return Err(ConfigReadError::TooLarge(size));
+    }
+    // One byte more than the size: a file that grew meanwhile is seen to be larger.
+    let wanted = usize::try_from(size).unwrap_or(0) + 1;
+    let buffer = if wanted <= buffer.len() {
+        &mut buffer[..wanted]
+    } else {
+        heap.resize(wanted, 0);
+        &mut heap[..]
+    };
     let mut length = 0;
-    loop {
-        if length == buffer.len() {
-            return Ok(None);
-        }
+    while length < buffer.len() {
         match rustix::io::read(&fd, &mut buffer[length..]) {
-            Ok(0) => return Ok(Some(&buffer[..length])),
-            // A regular file reads short only at its end: no second read to learn that.
-            Ok(read) if length + read < buffer.len() => return Ok(Some(&buffer[..length + read])),
+            Ok(0) => break,
             Ok(read) => length += read,
-            Err(rustix::io::Errno::INTR) => {}
-            Err(error) => return Err(error.into()),
+            Err(Errno::INTR) => {}
+            Err(error) => return Err(ConfigReadError::Failed(error)),
         }
+        // A regular file reads short only at its end: no second read to learn that.
+        if length as u64 == size {
+            break;
+        }
+    }
+    if length as u64 > size {
+        return Err(ConfigReadError::TooLarge(length as u64));
+    }
+    Ok(&buffer[..length])
+}
+
+/// What kind of entry a mode says, for a message.
+fn type_name(mode: u32) -> &'static str {
+    match FileType::from_raw_mode(mode) {
+        FileType::RegularFile => "a file",
+        FileType::Directory => "a directory",
+        FileType::Symlink => "a symbolic link",
+        FileType::Fifo => "a FIFO",
+        FileType::Socket => "a socket",
+        FileType::CharacterDevice | FileType::BlockDevice => "a device",
+        FileType::Unknown => "of an unknown type",
     }
 }
 

@@ -1,14 +1,24 @@
-//! Copying directory trees with chosen modes, for seeds: at build, from the app into the
-//! helper layer when a rename cannot cross filesystems; at launch, from the layer to the
-//! redirect target.
+//! Copying a seed tree with chosen modes: at launch, from the helper's layer into the
+//! redirect target under the tmp base; at build, from the app into the helper layer when
+//! a rename cannot cross file systems.
 //!
+//! Everything is relative to directory descriptors: a directory is entered with
+//! `openat(O_DIRECTORY | O_NOFOLLOW)` on both sides, a copy is created with
+//! `mkdirat` or `openat(O_CREAT | O_EXCL | O_NOFOLLOW)` and its mode set through its own
+//! descriptor (`fchmod`). No path string is resolved again, so neither a symlink swapped
+//! in on either side nor a path longer than `PATH_MAX` can send a write anywhere else.
 //! Symlinks are copied as symlinks (never followed); sockets, fifos and devices are
 //! skipped. A failing entry does not stop the copy: the rest is still copied, and every
-//! failure is reported.
+//! failure is reported, with its path relative to the copied directory.
 
-use std::fs;
+use rustix::fs::{AtFlags, FileType, Mode, OFlags, RawDir};
+use rustix::io::Errno;
+use std::ffi::{CStr, OsStr};
+use std::fs::File;
 use std::io;
-use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+use std::mem::MaybeUninit;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt as _;
 use std::path::{Path, PathBuf};
 
 /// What a mode is for.
@@ -25,140 +35,177 @@ pub struct CopyReport {
     pub files: u64,
     pub symlinks: u64,
     pub bytes: u64,
-    /// Each entry that could not be copied (or changed), with why.
+    /// Each entry that could not be copied (or changed), with why; the path is relative
+    /// to the copied directory.
     pub failures: Vec<(PathBuf, io::Error)>,
 }
 
 impl CopyReport {
-    fn failed(&mut self, path: &Path, error: io::Error) {
-        self.failures.push((path.to_owned(), error));
+    fn failed(&mut self, path: &[u8], error: impl Into<io::Error>) {
+        self.failures
+            .push((PathBuf::from(OsStr::from_bytes(path)), error.into()));
     }
 }
 
-/// Copies what is inside the directory `from` into the existing directory `to`. Each
-/// copy gets the permission bits `mode(kind, source bits)`; `to` itself is not changed.
-pub fn copy_contents(from: &Path, to: &Path, mode: &dyn Fn(Kind, u32) -> u32) -> CopyReport {
+/// Opens the directory `name` in `parent` without following a symlink.
+pub fn open_directory_at(parent: BorrowedFd<'_>, name: &CStr) -> Result<OwnedFd, Errno> {
+    rustix::fs::openat(
+        parent,
+        name,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+}
+
+/// Opens the directory at `path`, not following a symlink in its last component.
+pub fn open_directory(path: &Path) -> Result<OwnedFd, Errno> {
+    rustix::fs::open(
+        path,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+}
+
+/// Copies what is inside the directory `from` into the existing directory `to`, both
+/// open descriptors. Each copy gets the permission bits `mode(kind, source bits)`; `to`
+/// itself is not changed.
+pub fn copy_contents_at(
+    from: BorrowedFd<'_>,
+    to: BorrowedFd<'_>,
+    mode: &dyn Fn(Kind, u32) -> u32,
+) -> CopyReport {
     let mut report = CopyReport::default();
-    copy_directory(from, to, mode, &mut report);
+    let mut path = Vec::new();
+    copy_directory(from, to, mode, &mut path, &mut report);
     report
 }
 
+/// [`copy_contents_at`] for two directories named by path (neither may be a symlink).
+pub fn copy_contents(from: &Path, to: &Path, mode: &dyn Fn(Kind, u32) -> u32) -> CopyReport {
+    match (open_directory(from), open_directory(to)) {
+        (Ok(from), Ok(to)) => copy_contents_at(from.as_fd(), to.as_fd(), mode),
+        (Err(error), _) | (_, Err(error)) => {
+            let mut report = CopyReport::default();
+            report.failed(b".", error);
+            report
+        }
+    }
+}
+
+/// Room for a few dozen directory entries per `getdents64`.
+const DIRENT_BUFFER_BYTES: usize = 4 * 1024;
+
 fn copy_directory(
-    from: &Path,
-    to: &Path,
+    from: BorrowedFd<'_>,
+    to: BorrowedFd<'_>,
     mode: &dyn Fn(Kind, u32) -> u32,
+    path: &mut Vec<u8>,
     report: &mut CopyReport,
 ) {
-    let entries = match fs::read_dir(from) {
-        Ok(entries) => entries,
-        Err(error) => return report.failed(from, error),
-    };
-    for entry in entries {
+    let mut buffer = vec![MaybeUninit::uninit(); DIRENT_BUFFER_BYTES];
+    let mut entries = RawDir::new(from, &mut buffer);
+    let path_len = path.len();
+    while let Some(entry) = entries.next() {
         let entry = match entry {
             Ok(entry) => entry,
-            Err(error) => return report.failed(from, error),
-        };
-        let source = entry.path();
-        let destination = to.join(entry.file_name());
-        let metadata = match fs::symlink_metadata(&source) {
-            Ok(metadata) => metadata,
             Err(error) => {
-                report.failed(&source, error);
+                report.failed(if path.is_empty() { b"." } else { path }, error);
+                break;
+            }
+        };
+        let name = entry.file_name();
+        if matches!(name.to_bytes(), b"." | b"..") {
+            continue;
+        }
+        path.truncate(path_len);
+        if !path.is_empty() {
+            path.push(b'/');
+        }
+        path.extend_from_slice(name.to_bytes());
+        let stat = match rustix::fs::statat(from, name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(stat) => stat,
+            Err(error) => {
+                report.failed(path, error);
                 continue;
             }
         };
-        let file_type = metadata.file_type();
-        let bits = metadata.mode() & 0o7777;
-        if file_type.is_dir() {
-            // Created owner-writable so the copy can fill it; its own mode comes after.
-            if let Err(error) = fs::create_dir(&destination) {
-                report.failed(&destination, error);
-                continue;
+        let bits = stat.st_mode & 0o7777;
+        match FileType::from_raw_mode(stat.st_mode) {
+            FileType::Directory => {
+                if let Err(error) = copy_subdirectory(from, to, name, mode, path, report) {
+                    report.failed(path, error);
+                    continue;
+                }
+                report.directories += 1;
             }
-            copy_directory(&source, &destination, mode, report);
-            set_mode(&destination, mode(Kind::Directory, bits), report);
-            report.directories += 1;
-        } else if file_type.is_file() {
-            match fs::copy(&source, &destination) {
+            FileType::RegularFile => match copy_file(from, to, name, mode(Kind::File, bits)) {
                 Ok(bytes) => {
-                    set_mode(&destination, mode(Kind::File, bits), report);
                     report.files += 1;
                     report.bytes += bytes;
                 }
-                Err(error) => report.failed(&source, error),
-            }
-        } else if file_type.is_symlink() {
-            match fs::read_link(&source)
-                .and_then(|target| std::os::unix::fs::symlink(target, &destination))
-            {
-                Ok(()) => report.symlinks += 1,
-                Err(error) => report.failed(&source, error),
-            }
-        }
-    }
-}
-
-fn set_mode(path: &Path, bits: u32, report: &mut CopyReport) {
-    if let Err(error) = fs::set_permissions(path, fs::Permissions::from_mode(bits)) {
-        report.failed(path, error);
-    }
-}
-
-/// Gives every directory and file below `root`, and `root` itself, the permission bits
-/// `mode(kind, current bits)`, changing only those that differ. Symlinks are not followed.
-pub fn set_modes(root: &Path, mode: &dyn Fn(Kind, u32) -> u32) -> CopyReport {
-    let mut report = CopyReport::default();
-    let mut pending = vec![root.to_owned()];
-    while let Some(path) = pending.pop() {
-        let metadata = match fs::symlink_metadata(&path) {
-            Ok(metadata) => metadata,
-            Err(error) => {
-                report.failed(&path, error);
-                continue;
-            }
-        };
-        let file_type = metadata.file_type();
-        let kind = if file_type.is_dir() {
-            Kind::Directory
-        } else if file_type.is_file() {
-            Kind::File
-        } else {
-            continue;
-        };
-        let bits = metadata.mode() & 0o7777;
-        let wanted = mode(kind, bits);
-        if wanted != bits {
-            set_mode(&path, wanted, &mut report);
-        }
-        match kind {
-            Kind::File => {
-                report.files += 1;
-                report.bytes += metadata.len();
-            }
-            Kind::Directory => {
-                if path != root {
-                    report.directories += 1;
-                }
-                match fs::read_dir(&path) {
-                    Ok(entries) => {
-                        for entry in entries {
-                            match entry {
-                                Ok(entry) => pending.push(entry.path()),
-                                Err(error) => report.failed(&path, error),
-                            }
-                        }
-                    }
-                    Err(error) => report.failed(&path, error),
+                Err(error) => report.failed(path, error),
+            },
+            FileType::Symlink => {
+                match rustix::fs::readlinkat(from, name, Vec::new())
+                    .and_then(|target| rustix::fs::symlinkat(target.as_c_str(), to, name))
+                {
+                    Ok(()) => report.symlinks += 1,
+                    Err(error) => report.failed(path, error),
                 }
             }
+            _ => {}
         }
     }
-    report
+    path.truncate(path_len);
+}
+
+/// Creates `name` in `to` (owner-writable, so the copy can fill it), fills it from `name`
+/// in `from`, and gives it its mode last.
+fn copy_subdirectory(
+    from: BorrowedFd<'_>,
+    to: BorrowedFd<'_>,
+    name: &CStr,
+    mode: &dyn Fn(Kind, u32) -> u32,
+    path: &mut Vec<u8>,
+    report: &mut CopyReport,
+) -> Result<(), Errno> {
+    let source = open_directory_at(from, name)?;
+    let bits = rustix::fs::fstat(&source)?.st_mode & 0o7777;
+    rustix::fs::mkdirat(to, name, Mode::from_raw_mode(0o700))?;
+    let copy = open_directory_at(to, name)?;
+    copy_directory(source.as_fd(), copy.as_fd(), mode, path, report);
+    rustix::fs::fchmod(&copy, Mode::from_raw_mode(mode(Kind::Directory, bits)))
+}
+
+/// Copies the regular file `name` of `from` to a new file `name` in `to` with `bits`.
+fn copy_file(from: BorrowedFd<'_>, to: BorrowedFd<'_>, name: &CStr, bits: u32) -> io::Result<u64> {
+    let source = rustix::fs::openat(
+        from,
+        name,
+        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    // Checked on the descriptor: the name may have been replaced since it was listed.
+    if FileType::from_raw_mode(rustix::fs::fstat(&source)?.st_mode) != FileType::RegularFile {
+        return Err(io::Error::other("no longer a regular file"));
+    }
+    let copy = rustix::fs::openat(
+        to,
+        name,
+        OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::from_raw_mode(0o600),
+    )?;
+    let mut copy = File::from(copy);
+    let bytes = io::copy(&mut File::from(source), &mut copy)?;
+    rustix::fs::fchmod(&copy, Mode::from_raw_mode(bits))?;
+    Ok(bytes)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
+    use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
 
     fn bits(path: &Path) -> u32 {
         fs::symlink_metadata(path).unwrap().mode() & 0o7777
@@ -216,23 +263,7 @@ mod tests {
         fs::write(to.join("sub"), "in the way").unwrap();
         let report = copy_contents(&from, &to, &|_, bits| bits);
         assert_eq!(report.failures.len(), 1, "{:?}", report.failures);
-        assert_eq!(report.failures[0].0, to.join("sub"));
+        assert_eq!(report.failures[0].0, Path::new("sub"));
         assert_eq!(fs::read_to_string(to.join("file")).unwrap(), "12345");
-    }
-
-    #[test]
-    fn set_modes_changes_only_what_differs() {
-        let dir = tree();
-        let from = dir.path().join("from");
-        let group_readable = |kind, bits: u32| match kind {
-            Kind::Directory => bits | 0o050,
-            Kind::File => bits | 0o040,
-        };
-        let report = set_modes(&from, &group_readable);
-        assert!(report.failures.is_empty());
-        assert_eq!((report.directories, report.files, report.bytes), (2, 2, 8));
-        assert_eq!(bits(&from.join("file")), 0o444);
-        assert_eq!(bits(&from.join("sub")), 0o750);
-        assert_eq!(bits(&from.join("sub/deeper/inner")) & 0o040, 0o040);
     }
 }

@@ -1,0 +1,192 @@
+//! Changing the mode of exactly the file that was checked, never of what a name points to
+//! a moment later.
+//!
+//! `fchmodat(parent, name)` resolves `name` again: a file swapped for a symlink between
+//! the check and the change would make the change land on the link's target. So the file
+//! is opened first with `O_PATH | O_NOFOLLOW` (no read permission needed, no side
+//! effects; a symlink is opened as itself), the descriptor is checked (`fstat`: a regular
+//! file, the same inode that was examined), and the mode is changed through it:
+//!
+//! - by `chmod("/proc/self/fd/N")`, which the kernel resolves to the descriptor's own
+//!   inode: on every Linux the lifecycle runs on (it is how the C library implements
+//!   `fchmodat(AT_SYMLINK_NOFOLLOW)`);
+//! - when `/proc` is not mounted, by opening the same name again with `O_NOFOLLOW` for
+//!   reading (or writing), checking that it is still the same inode, and `fchmod`.
+//!
+//! (`fchmodat2(AT_SYMLINK_NOFOLLOW)`, Linux 6.6+, would save the open and the close, but
+//! `rustix` 1.1 does not offer it and a raw system call would need `unsafe` code; the two
+//! ways above are equally exact.)
+
+use rustix::fs::{AtFlags, FileType, Mode, OFlags, Stat};
+use rustix::io::Errno;
+use std::ffi::CStr;
+use std::os::fd::{AsRawFd as _, BorrowedFd, OwnedFd};
+
+/// A regular file opened with `O_PATH | O_NOFOLLOW`, and what `fstat` said about it.
+pub struct PinnedFile {
+    fd: OwnedFd,
+    pub stat: Stat,
+}
+
+/// Opens `name` in `parent` without following it. `Ok(None)` when it is not a regular
+/// file (any more), or not the inode `expected` (when given) describes.
+pub fn pin_file(
+    parent: BorrowedFd<'_>,
+    name: &CStr,
+    expected: Option<&Stat>,
+) -> Result<Option<PinnedFile>, Errno> {
+    let fd = rustix::fs::openat(
+        parent,
+        name,
+        OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    let stat = rustix::fs::fstat(&fd)?;
+    if FileType::from_raw_mode(stat.st_mode) != FileType::RegularFile
+        || expected.is_some_and(|expected| !same_inode(expected, &stat))
+    {
+        return Ok(None);
+    }
+    Ok(Some(PinnedFile { fd, stat }))
+}
+
+fn same_inode(a: &Stat, b: &Stat) -> bool {
+    a.st_dev == b.st_dev && a.st_ino == b.st_ino
+}
+
+impl PinnedFile {
+    /// Sets the pinned file's permission bits; `parent` and `name` (where it was opened)
+    /// are only used when `/proc` is not mounted.
+    pub fn chmod(&self, parent: BorrowedFd<'_>, name: &CStr, bits: u32) -> Result<(), Errno> {
+        let mode = Mode::from_raw_mode(bits);
+        let proc_path = format!("/proc/self/fd/{}", self.fd.as_raw_fd());
+        match rustix::fs::chmod(proc_path.as_str(), mode) {
+            Err(Errno::NOENT | Errno::NOTDIR) if !proc_is_mounted() => {}
+            other => return other,
+        }
+        let mut last = Errno::ACCESS;
+        for access in [OFlags::RDONLY, OFlags::WRONLY] {
+            match rustix::fs::openat(
+                parent,
+                name,
+                access | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC,
+                Mode::empty(),
+            ) {
+                Ok(fd) => {
+                    let stat = rustix::fs::fstat(&fd)?;
+                    if !same_inode(&stat, &self.stat) {
+                        // Replaced meanwhile: not the file that was checked.
+                        return Err(Errno::NOENT);
+                    }
+                    return rustix::fs::fchmod(&fd, mode);
+                }
+                Err(error) => last = error,
+            }
+        }
+        Err(last)
+    }
+}
+
+fn proc_is_mounted() -> bool {
+    rustix::fs::statat(rustix::fs::CWD, "/proc/self/fd", AtFlags::empty()).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+    use std::os::fd::AsFd as _;
+    use std::os::unix::fs::{PermissionsExt as _, symlink};
+
+    fn mode(path: &std::path::Path) -> u32 {
+        fs::symlink_metadata(path).unwrap().permissions().mode() & 0o7777
+    }
+
+    #[test]
+    fn changes_the_pinned_file_even_when_its_name_is_swapped_for_a_symlink() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("outside");
+        fs::write(&outside, "").unwrap();
+        fs::set_permissions(&outside, fs::Permissions::from_mode(0o600)).unwrap();
+        let file = dir.path().join("file");
+        fs::write(&file, "").unwrap();
+        fs::set_permissions(&file, fs::Permissions::from_mode(0o600)).unwrap();
+        let parent = rustix::fs::open(dir.path(), OFlags::DIRECTORY, Mode::empty()).unwrap();
+
+        let pinned = pin_file(parent.as_fd(), c"file", None).unwrap().unwrap();
+        fs::rename(&file, dir.path().join("moved")).unwrap();
+        symlink(&outside, &file).unwrap();
+        pinned.chmod(parent.as_fd(), c"file", 0o660).unwrap();
+        assert_eq!(mode(&dir.path().join("moved")), 0o660);
+        assert_eq!(mode(&outside), 0o600, "the link's target was changed");
+
+        // A symlink is never pinned.
+        assert!(pin_file(parent.as_fd(), c"file", None).unwrap().is_none());
+    }
+}
+
+/// A bounded race for the tests of the walk and the seed pass: another process swapping
+/// each file of a directory for a symlink to an outside file and back, as fast as it can.
+#[cfg(test)]
+pub(crate) mod race {
+    use std::fs;
+    use std::os::unix::fs::{PermissionsExt as _, symlink};
+    use std::path::{Path, PathBuf};
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    /// How many rounds a race runs (`GROUP_WRITABLE_RACE_ROUNDS`, `bin/fuzz --races`).
+    pub(crate) fn rounds(default: u32) -> u32 {
+        std::env::var("GROUP_WRITABLE_RACE_ROUNDS")
+            .ok()
+            .and_then(|value| value.parse().ok())
+            .unwrap_or(default)
+    }
+
+    /// Creates `count` files (0600) in `dir`, and runs `work` `rounds` times while a
+    /// thread swaps each file for a symlink to `outside` and back (resetting its mode to
+    /// 0600). Returns whether `outside` still has mode 0600 after every round.
+    pub(crate) fn outside_untouched(
+        dir: &Path,
+        outside: &Path,
+        count: usize,
+        rounds: u32,
+        work: &dyn Fn(),
+    ) -> Result<(), String> {
+        let names: Vec<PathBuf> = (0..count).map(|i| dir.join(format!("f{i}"))).collect();
+        for name in &names {
+            fs::write(name, "").unwrap();
+            fs::set_permissions(name, fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        let stop = AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                let link = dir.join(".swap-link");
+                let keep = dir.join(".swap-keep");
+                while !stop.load(Ordering::Relaxed) {
+                    for name in &names {
+                        let _ = fs::remove_file(&link);
+                        let _ = fs::remove_file(&keep);
+                        if fs::hard_link(name, &keep).is_err() {
+                            continue;
+                        }
+                        let _ = fs::set_permissions(&keep, fs::Permissions::from_mode(0o600));
+                        let _ = symlink(outside, &link);
+                        let _ = fs::rename(&link, name);
+                        let _ = fs::rename(&keep, name);
+                    }
+                }
+            });
+            let mut result = Ok(());
+            for round in 0..rounds {
+                work();
+                let bits = fs::metadata(outside).unwrap().permissions().mode() & 0o7777;
+                if bits != 0o600 {
+                    result = Err(format!("round {round}: the outside file became {bits:04o}"));
+                    break;
+                }
+            }
+            stop.store(true, Ordering::Relaxed);
+            result
+        })
+    }
+}
