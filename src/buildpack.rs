@@ -9,6 +9,7 @@ use crate::policy::label::{self, BuildIds, Policy};
 use crate::policy::report;
 use crate::redirects::probe::AppDirectory;
 use crate::redirects::{Planned, install, plan};
+use crate::sbom;
 use crate::settings::{self, Settings};
 use bullet_stream::{Print, style};
 use group_writable_launch::contract;
@@ -73,6 +74,7 @@ impl Buildpack for GroupWritableBuildpack {
                 contract::PROGRAM,
                 additional_buildpack_binary_path!("group-writable-redirects"),
             )])?;
+            layer.write_sboms(&[sbom::helper_sbom(&context.buildpack_dir)?])?;
             applied
         } else {
             plan.into_iter().map(Planned::not_installed).collect()

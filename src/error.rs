@@ -14,6 +14,11 @@ pub enum GroupWritableError {
     Pass(PassError),
     UnknownRedirects(UnknownIds),
     Redirect(InstallError),
+    /// The helper's SBOM, which bin/package writes into the buildpack, cannot be read.
+    HelperSbom {
+        path: std::path::PathBuf,
+        error: std::io::Error,
+    },
 }
 
 impl From<GroupWritableError> for libcnb::Error<GroupWritableError> {

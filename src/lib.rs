@@ -19,6 +19,7 @@
 //! - [`policy`]: what the image leaves writable: [`policy::label`] (the image label) and
 //!   [`policy::report`] (the build log), both reading the installed redirects;
 //! - [`settings`]: every `BP_*` variable;
+//! - [`sbom`]: the exec.d helper's SBOM, which bin/package puts into the buildpack;
 //! - [`messages`]: every failure, warning and skip reason a person reads, with a
 //!   snapshot test of each;
 //! - [`buildpack`] and [`error`]: the libcnb entry points and the failures.
@@ -43,4 +44,5 @@ pub mod messages;
 pub mod pass;
 pub mod policy;
 pub mod redirects;
+pub mod sbom;
 pub mod settings;

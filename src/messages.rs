@@ -36,6 +36,11 @@ pub fn failure(error: &GroupWritableError) -> String {
         GroupWritableError::Redirect(error) => format!(
             "Cannot redirect a run-time path to the tmp base\n\n{error}.\n\nThe build user must be able to move what the build left at this path (its files must belong to the build user, which owns everything the build creates). Fix the ownership, or leave the entry out with BP_GROUP_WRITABLE_REDIRECTS (a list of the entries to apply, or `off`), and build again."
         ),
+        GroupWritableError::HelperSbom { path, error } => format!(
+            "The group-writable buildpack is incomplete\n\nCannot read the exec.d helper's SBOM {} ({error}).\n\nThe buildpack's files must be as `bin/package` writes them (each target's directory holds `{}`): package it again, or use a released buildpackage.",
+            path.display(),
+            crate::sbom::HELPER_SBOM
+        ),
         GroupWritableError::Pass(PassError::PatternFile(error)) => format!(
             "Cannot use the group-writable pattern file\n\n{error}.\n\nThe pattern file is a UTF-8 text file of gitignore-style patterns in the app directory, at most 1 MiB. Fix or remove it and build again."
         ),
@@ -548,6 +553,14 @@ mod tests {
                 pass(PassError::Problems {
                     problems: many,
                     user: user(),
+                }),
+            ),
+            (
+                "helper_sbom",
+                failure(&GroupWritableError::HelperSbom {
+                    path: PathBuf::from("/cnb/buildpacks/cnb-utils_group-writable/0.1.0")
+                        .join(crate::sbom::HELPER_SBOM),
+                    error: std::io::Error::from(std::io::ErrorKind::NotFound),
                 }),
             ),
             (

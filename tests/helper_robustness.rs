@@ -261,7 +261,8 @@ fn run_helper(layer: &Path) -> (Option<i32>, String, String) {
     let mut command = support::as_user(support::RUN_UID, Path::new("bwrap"));
     let output = command
         .args(["--bind", "/", "/", "--tmpfs", "/tmp", "--chdir", "/"])
-        .args(["--", "/bin/sh", "-c", "exec \"$0\" 3>&1 1>&2"])
+        .args(["--", "/bin/sh", "-c"])
+        .arg(support::exec_packaged_script("exec", "3>&1 1>&2"))
         .arg(&helper)
         .env_clear()
         .env("PATH", "/usr/bin:/bin")

@@ -3,9 +3,10 @@
 # Every function is idempotent and says what it installs; a prerequisite that cannot be
 # installed stops the script with the reason.
 
-# Versions, pinned in one place.
-LIBCNB_VERSION=0.30.4
-MUSL_TARGET=x86_64-unknown-linux-musl
+# The Rust targets the buildpack is built for, one per target of buildpack.toml.
+RUST_TARGETS=(x86_64-unknown-linux-musl aarch64-unknown-linux-musl)
+# The packaged buildpack's directory under packaged/, and the stem of its .cnb files.
+BUILDPACK_DIR_NAME=cnb-utils_group-writable
 
 say() { printf '[%s] %s\n' "$(basename "$0")" "$*" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -36,22 +37,63 @@ need_packages() {
     || die "could not install ${missing[*]}"
 }
 
-# need_rust_musl: the musl target and musl-gcc, for static binaries.
-need_rust_musl() {
+# need_rust_targets: the Rust targets of RUST_TARGETS, and musl-gcc (x86_64's linker
+# driver; aarch64 links with rust-lld, which comes with Rust), for static binaries.
+need_rust_targets() {
+  local installed triple
   command -v cargo >/dev/null || die "cargo is not installed (install Rust with rustup)"
-  if ! rustup target list --installed 2>/dev/null | grep -qx "$MUSL_TARGET"; then
-    say "adding the Rust target $MUSL_TARGET"
-    rustup target add "$MUSL_TARGET" >&2 || die "rustup could not add $MUSL_TARGET"
-  fi
+  installed=$(rustup target list --installed 2>/dev/null || true)
+  for triple in "${RUST_TARGETS[@]}"; do
+    if ! grep -qx "$triple" <<<"$installed"; then
+      say "adding the Rust target $triple"
+      rustup target add "$triple" >&2 || die "rustup could not add $triple"
+    fi
+  done
   need_packages musl-tools file
 }
 
-# need_libcnb_cargo: `cargo libcnb`, at the version of the libcnb the buildpack uses.
-need_libcnb_cargo() {
-  if ! cargo libcnb --version 2>/dev/null | grep -q "$LIBCNB_VERSION"; then
-    say "installing libcnb-cargo $LIBCNB_VERSION"
-    cargo install --locked --quiet "libcnb-cargo@$LIBCNB_VERSION" || die "could not install libcnb-cargo $LIBCNB_VERSION"
-  fi
+# cnb_arch TRIPLE: the CNB (and OCI) architecture of a Rust target triple.
+cnb_arch() {
+  case "$1" in
+    x86_64-*) echo amd64 ;;
+    aarch64-*) echo arm64 ;;
+    *) die "no CNB architecture for the Rust target $1 (known: ${RUST_TARGETS[*]})" ;;
+  esac
+}
+
+# elf_machine TRIPLE: how `file` names the machine of a Rust target triple's binaries.
+elf_machine() {
+  case "$1" in
+    x86_64-*) echo x86-64 ;;
+    aarch64-*) echo "ARM aarch64" ;;
+    *) die "no ELF machine for the Rust target $1" ;;
+  esac
+}
+
+# host_target: the entry of RUST_TARGETS that runs natively here.
+host_target() {
+  case "$(uname -m)" in
+    x86_64) echo x86_64-unknown-linux-musl ;;
+    aarch64) echo aarch64-unknown-linux-musl ;;
+    *) die "no packaged target runs on $(uname -m)" ;;
+  esac
+}
+
+# packaged_dir TRIPLE: the platform root bin/package writes for a Rust target triple (a
+# complete buildpack directory: buildpack.toml, bin/, the helper and its SBOM).
+packaged_dir() {
+  echo "packaged/$BUILDPACK_DIR_NAME/linux/$(cnb_arch "$1")"
+}
+
+# buildpack_version: the [buildpack] version of buildpack.toml.
+buildpack_version() {
+  awk -F'"' '/^\[buildpack\]/ { in_buildpack = 1; next } /^\[/ { in_buildpack = 0 } in_buildpack && $1 ~ /^version *= *$/ { print $2; exit }' \
+    "$(dirname "${BASH_SOURCE[0]}")/../../buildpack.toml"
+}
+
+# need_qemu_aarch64: Debian's qemu-aarch64-static, to run the aarch64 binaries here.
+need_qemu_aarch64() {
+  need_packages qemu-user-static
 }
 
 # need_rust_components: rustfmt and clippy for the checks.
@@ -150,4 +192,32 @@ need_pack() {
   rm -rf "${cache_dir:?}/bin"
   mv "$staging" "$cache_dir/bin"
   echo "$cache_dir/bin/pack"
+}
+
+# The CycloneDX validator the SBOM tests use: cyclonedx-python-lib's strict JSON
+# validator (with the official schemas it ships), pinned here.
+CYCLONEDX_PYTHON_LIB_VERSION=11.12.0
+
+# need_cyclonedx_validator: installs cyclonedx-python-lib with its JSON validation extra,
+# once per version, into the user's cache (pip --target: no virtualenv needed). Prints the
+# directory to put on PYTHONPATH.
+need_cyclonedx_validator() {
+  local dir staging
+  dir="${XDG_CACHE_HOME:-$HOME/.cache}/group-writable/cyclonedx-python-lib-$CYCLONEDX_PYTHON_LIB_VERSION"
+  if [ -f "$dir/.complete" ]; then
+    echo "$dir"
+    return 0
+  fi
+  command -v python3 >/dev/null || die "python3 is needed to validate the SBOM (install Python 3)"
+  python3 -m pip --version >/dev/null 2>&1 || need_packages python3-pip
+  say "installing cyclonedx-python-lib $CYCLONEDX_PYTHON_LIB_VERSION into $dir (once)"
+  mkdir -p "$(dirname "$dir")"
+  staging=$(mktemp -d "$dir.XXXXXX")
+  python3 -m pip install --quiet --disable-pip-version-check --no-warn-conflicts --target "$staging" \
+    "cyclonedx-python-lib[json-validation]==$CYCLONEDX_PYTHON_LIB_VERSION" >&2 \
+    || { rm -rf "$staging"; die "could not install cyclonedx-python-lib $CYCLONEDX_PYTHON_LIB_VERSION with pip"; }
+  touch "$staging/.complete"
+  rm -rf "$dir"
+  mv "$staging" "$dir"
+  echo "$dir"
 }

@@ -28,6 +28,8 @@ pub(crate) fn trials() -> Vec<Trial> {
         python_app_fails_without_the_buildpack,
         launch_env_is_set_except_what_the_user_set,
         launch_env_is_not_set_without_the_buildpack,
+        helper_sbom_is_where_the_lifecycle_puts_launch_sboms,
+        no_helper_sbom_without_the_buildpack,
     ]
 }
 
@@ -321,5 +323,40 @@ fn launch_env_is_not_set_without_the_buildpack() {
     assert!(
         set.is_empty(),
         "without group-writable something else set {set:?}: {env:#?}"
+    );
+}
+
+/// Where the lifecycle exports the SBOM of our launch layer `redirects`.
+const HELPER_SBOM_IN_IMAGE: &str =
+    "/layers/sbom/launch/cnb-utils_group-writable/redirects/sbom.cdx.json";
+
+fn helper_sbom_is_where_the_lifecycle_puts_launch_sboms() {
+    let output = image(App::Rails, true).run(&Run::read_only(), &["cat", HELPER_SBOM_IN_IMAGE]);
+    assert!(
+        output.status.success(),
+        "no {HELPER_SBOM_IN_IMAGE} in the rails-shaped image with group-writable ({}):\n{}",
+        output.status,
+        stderr(&output)
+    );
+    let packaged = Platform::get()
+        .buildpack()
+        .join(group_writable::sbom::HELPER_SBOM);
+    let expected =
+        std::fs::read(&packaged).unwrap_or_else(|error| panic!("{}: {error}", packaged.display()));
+    assert!(
+        output.stdout == expected,
+        "{HELPER_SBOM_IN_IMAGE} is not the packaged {}:\n{}",
+        packaged.display(),
+        stdout(&output)
+    );
+}
+
+fn no_helper_sbom_without_the_buildpack() {
+    let image = assert_control(App::Rails);
+    let output = image.run(&Run::read_only(), &["cat", HELPER_SBOM_IN_IMAGE]);
+    assert!(
+        !output.status.success(),
+        "the control image has {HELPER_SBOM_IN_IMAGE}:\n{}",
+        stdout(&output)
     );
 }

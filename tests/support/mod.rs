@@ -74,6 +74,81 @@ pub fn buildpack_dir() -> PathBuf {
     packaged_buildpack().unwrap_or_else(|| panic!("{BUILDPACK_DIR_VARIABLE} is not set"))
 }
 
+/// The switch for the target the packaged binaries are for: a Rust target triple of
+/// bin/package's (`x86_64-unknown-linux-musl`, `aarch64-unknown-linux-musl`). Unset: the
+/// host's. bin/package prints that target's directory, and the suites run its binaries
+/// under Debian's `qemu-aarch64-static` when the host cannot run them (bin/test runs both):
+/// `GROUP_WRITABLE_TARGET=aarch64-unknown-linux-musl GROUP_WRITABLE_BUILDPACK_DIR=$PWD/$(bin/package) cargo test --test contract`.
+pub const TARGET_VARIABLE: &str = "GROUP_WRITABLE_TARGET";
+
+/// The target of the packaged binaries under test.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    X86_64,
+    Aarch64,
+}
+
+impl Target {
+    /// The target [`TARGET_VARIABLE`] names, or the host's.
+    pub fn under_test() -> Target {
+        match std::env::var(TARGET_VARIABLE).ok().as_deref() {
+            None | Some("") => Target::host(),
+            Some("x86_64-unknown-linux-musl") => Target::X86_64,
+            Some("aarch64-unknown-linux-musl") => Target::Aarch64,
+            Some(other) => panic!(
+                "{TARGET_VARIABLE}={other} is not a target of bin/package (x86_64-unknown-linux-musl, aarch64-unknown-linux-musl)"
+            ),
+        }
+    }
+
+    fn host() -> Target {
+        if cfg!(target_arch = "aarch64") {
+            Target::Aarch64
+        } else {
+            Target::X86_64
+        }
+    }
+
+    /// `CNB_TARGET_ARCH`, as the lifecycle sets it on such a machine.
+    pub fn cnb_arch(self) -> &'static str {
+        match self {
+            Target::X86_64 => "amd64",
+            Target::Aarch64 => "arm64",
+        }
+    }
+
+    /// The user-mode emulator that runs this target's binaries here, if the host cannot.
+    pub fn emulator(self) -> Option<&'static str> {
+        (self != Target::host()).then_some(match self {
+            Target::X86_64 => "qemu-x86_64-static",
+            Target::Aarch64 => "qemu-aarch64-static",
+        })
+    }
+}
+
+/// A command that runs the packaged `program` as `uid` (see [`as_user`]), under the
+/// emulator when the binaries under test are for another architecture.
+pub fn packaged_program(uid: u32, program: &Path) -> Command {
+    match Target::under_test().emulator() {
+        Some(emulator) => {
+            let mut command = as_user(uid, Path::new(emulator));
+            command.arg(program);
+            command
+        }
+        None => as_user(uid, program),
+    }
+}
+
+/// The `sh -c` script that becomes the packaged program `$0` (under the emulator when
+/// needed), with `redirections` applied, as the launcher starts an exec.d program.
+/// `exec` is `exec`, or what runs it in bounds (`ulimit ...; exec timeout ...`).
+pub fn exec_packaged_script(exec: &str, redirections: &str) -> String {
+    match Target::under_test().emulator() {
+        Some(emulator) => format!("{exec} {emulator} \"$0\" {redirections}"),
+        None => format!("{exec} \"$0\" {redirections}"),
+    }
+}
+
 /// Skips the calling test (returning from it) unless the packaged buildpack is named.
 #[macro_export]
 macro_rules! packaged_or_skip {
@@ -266,7 +341,7 @@ impl CnbDirs {
 
     fn command(&self, program: &Path) -> Command {
         let buildpack = buildpack_dir();
-        let mut command = as_user(BUILD_UID, program);
+        let mut command = packaged_program(BUILD_UID, program);
         command
             .current_dir(&self.app)
             .env_clear()
@@ -274,7 +349,7 @@ impl CnbDirs {
             .env("CNB_BUILDPACK_DIR", &buildpack)
             .env("CNB_PLATFORM_DIR", &self.platform)
             .env("CNB_TARGET_OS", "linux")
-            .env("CNB_TARGET_ARCH", "amd64")
+            .env("CNB_TARGET_ARCH", Target::under_test().cnb_arch())
             .env("CNB_TARGET_DISTRO_NAME", "ubuntu")
             .env("CNB_TARGET_DISTRO_VERSION", "22.04");
         command
@@ -508,7 +583,7 @@ impl Launch<'_> {
             .arg("--chdir")
             .arg(&dirs.app)
             .args(["--", "/bin/sh", "-c"])
-            .arg(format!("{bounds} \"$0\" {redirect}"))
+            .arg(exec_packaged_script(bounds, redirect))
             .arg(&helper)
             .env_clear()
             .env("PATH", "/usr/local/bin:/usr/bin:/bin");

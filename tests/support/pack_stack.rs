@@ -33,7 +33,7 @@ impl Stack {
         let builder = std::env::var(BUILDER_VARIABLE).ok()?;
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let buildpack_dir = std::env::var_os("GROUP_WRITABLE_BUILDPACK_DIR").map_or_else(
-            || root.join("packaged/x86_64-unknown-linux-musl/release/cnb-utils_group-writable"),
+            || root.join("packaged/cnb-utils_group-writable/linux/amd64"),
             PathBuf::from,
         );
         let stack = Stack {
@@ -41,7 +41,7 @@ impl Stack {
             script: std::env::var_os("GROUP_WRITABLE_PACK_STACK")
                 .map_or_else(|| root.join("tests/pack/stack"), PathBuf::from),
             buildpack_dir,
-            buildpackage: root.join("packaged/cnb-utils_group-writable.cnb"),
+            buildpackage: root.join("packaged/cnb-utils_group-writable-linux-amd64.cnb"),
         };
         for path in [&stack.buildpack_dir, &stack.buildpackage] {
             assert!(
