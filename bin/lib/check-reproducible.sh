@@ -37,5 +37,11 @@ while read -r artifact; do
 done < <(list "$PWD")
 [ ${#differ[@]} -eq 0 ] \
   || die "not reproducible: these artifacts differ between $PWD and $clone: ${differ[*]}"
+# And, independently of the comparison: no checkout, cargo home or rustup home path is left
+# in the files (the binaries and SBOMs; the .cnb layers are compressed copies of them).
+for leak in "$clone" "$PWD/" "${CARGO_HOME:-$HOME/.cargo}" "${RUSTUP_HOME:-$HOME/.rustup}"; do
+  found=$(grep -rlF -- "$leak" "$clone/packaged/$BUILDPACK_DIR_NAME" || true)
+  [ -z "$found" ] || die "the path $leak is left in: $found"
+done
 say "reproducible: $(list "$PWD" | wc -l) artifacts byte-identical in $PWD and $clone ($((SECONDS - started))s)"
 rm -rf "$clone"
