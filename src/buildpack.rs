@@ -3,9 +3,10 @@
 
 use crate::error::{self, GroupWritableError};
 use crate::pass::patterns::Pattern;
+use crate::pass::surface::{LayerRecords, RecordsMetadata};
 use crate::pass::walk::BuildUser;
 use crate::pass::{self, PassInput};
-use crate::policy::label::{self, BuildIds, Policy};
+use crate::policy::label::{self, BuildIds, Policy, SurfaceRecord};
 use crate::policy::report;
 use crate::redirects::probe::AppDirectory;
 use crate::redirects::{Planned, install, plan};
@@ -18,7 +19,10 @@ use libcnb::data::launch::{Label, LaunchBuilder};
 use libcnb::data::layer_name;
 use libcnb::detect::{DetectContext, DetectResult, DetectResultBuilder};
 use libcnb::generic::{GenericMetadata, GenericPlatform};
-use libcnb::layer::UncachedLayerDefinition;
+use libcnb::layer::{
+    CachedLayerDefinition, InvalidMetadataAction, LayerState, RestoredLayerAction,
+    UncachedLayerDefinition,
+};
 use libcnb::{Buildpack, Env, Platform, additional_buildpack_binary_path};
 use std::io::stdout;
 
@@ -45,14 +49,33 @@ impl Buildpack for GroupWritableBuildpack {
         let settings = Settings::read(lookup(context.platform.env()), &context.app_dir)
             .map_err(GroupWritableError::Settings)?;
         let user = BuildUser::current();
+        // The figures of each layer, kept from build to build (cache only, never in the
+        // image), for the layers the lifecycle reuses from the previous image.
+        let records_layer = context.cached_layer(
+            layer_name!("surface"),
+            CachedLayerDefinition {
+                build: false,
+                launch: false,
+                invalid_metadata_action: &|_| InvalidMetadataAction::DeleteLayer,
+                restored_layer_action: &|metadata: &RecordsMetadata, _| {
+                    (RestoredLayerAction::KeepLayer, metadata.records())
+                },
+            },
+        )?;
+        let previous = match &records_layer.state {
+            LayerState::Restored { cause } => cause.clone(),
+            LayerState::Empty { .. } => LayerRecords::default(),
+        };
         let report = pass::run(&PassInput {
             app_dir: &context.app_dir,
             layers_dir: &context.layers_dir,
             settings: &settings,
             user: &user,
             threads: walk_threads(),
+            previous: &previous,
         })
         .map_err(GroupWritableError::Pass)?;
+        records_layer.write_metadata(RecordsMetadata::new(&report.records))?;
         let log = report::pass(log, &report, &settings);
 
         let patterns: Vec<&Pattern> = report.patterns.iter().map(|r| &r.pattern).collect();
@@ -81,7 +104,15 @@ impl Buildpack for GroupWritableBuildpack {
         };
         let log = report::redirects(log, &settings, &redirects);
 
-        let policy = Policy::new(BuildIds::of(&user), &settings.tmp_base, &report, &redirects);
+        let surface = SurfaceRecord::new(&report, &redirects, &context.app_dir, settings.read_only);
+        let log = report::surface(log, &surface, &settings);
+        let policy = Policy::new(
+            BuildIds::of(&user),
+            &settings.tmp_base,
+            &report,
+            &redirects,
+            surface,
+        );
         log.bullet(format!(
             "Policy recorded in the image label {}",
             style::value(label::KEY)

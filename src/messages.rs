@@ -110,7 +110,45 @@ fn describe_problem(root: &std::path::Path, problem: &Problem, build_uid: u32) -
             "- {}: {operation} failed: {error}.",
             root.join(path).display()
         ),
+        // A warning, never part of a failure; described for completeness.
+        Problem::NotMadeReadOnly { path, error } => not_made_read_only(&root.join(path), *error),
     }
+}
+
+/// The warning for an entry `BP_GROUP_WRITABLE_READ_ONLY` could not make read-only.
+#[must_use]
+pub fn not_made_read_only(path: &Path, error: Errno) -> String {
+    format!(
+        "Could not make {} read-only for group and other ({error}), so it stays writable: {} is on, but the build user may only change the modes of what it owns.",
+        path.display(),
+        settings::READ_ONLY
+    )
+}
+
+/// The log line for a layer a pattern addresses that the lifecycle reuses from the
+/// previous image: it is not on disk, and keeps the modes it got when it was built.
+#[must_use]
+pub fn reused_layer(layer: &Path, pattern: &Pattern, recorded: bool) -> String {
+    let Pattern { text, location, .. } = pattern;
+    let record = if recorded {
+        "the label records the figures of the build that made it"
+    } else {
+        "no earlier build recorded its figures (the build cache was empty), so the label counts nothing in it"
+    };
+    format!(
+        "{} (addressed by `{text}`, {location}) is reused from the previous image: its buildpack kept it without rebuilding it, so it is not on disk and keeps the modes it got when it was built; {record}.",
+        layer.display()
+    )
+}
+
+/// The warning for a pattern that makes executable code writable by the run user.
+#[must_use]
+pub fn writable_code(path: &Path, why: &str, pattern: &Pattern) -> String {
+    let Pattern { text, location, .. } = pattern;
+    format!(
+        "`{text}` ({location}) makes {} group-writable: {why}. The run user could change it, and the next start would run what it wrote. Narrow the pattern to the data the app writes.",
+        path.display()
+    )
 }
 
 /// The warning for a selecting pattern that matched nothing, with the likeliest reason.
@@ -604,6 +642,36 @@ mod tests {
                     &pattern("/layers/paketo-buildpacks_node-engine/node/\n"),
                     Path::new("/nonexistent-workspace"),
                     Path::new("/nonexistent-layers"),
+                ),
+            ),
+            (
+                "not_made_read_only",
+                not_made_read_only(Path::new("/workspace/shared"), Errno::PERM),
+            ),
+            (
+                "reused_layer",
+                reused_layer(
+                    Path::new("/layers/paketo-buildpacks_ca-certificates/ca-certificates"),
+                    &pattern("/layers/paketo-buildpacks_ca-certificates/**\n"),
+                    true,
+                ),
+            ),
+            (
+                "reused_layer_unrecorded",
+                reused_layer(
+                    Path::new("/layers/paketo-buildpacks_ca-certificates/ca-certificates"),
+                    &pattern("/layers/paketo-buildpacks_ca-certificates/**\n"),
+                    false,
+                ),
+            ),
+            (
+                "writable_code",
+                writable_code(
+                    Path::new(
+                        "/layers/paketo-buildpacks_ca-certificates/helper/exec.d/ca-certificates-helper",
+                    ),
+                    "an exec.d program: the launcher runs it at every start",
+                    &pattern("/layers/paketo-buildpacks_ca-certificates/**\n"),
                 ),
             ),
             ("skip_ecosystem_absent", Skip::EcosystemAbsent.to_string()),

@@ -13,6 +13,7 @@ pub const FILE: &str = "BP_GROUP_WRITABLE_FILE";
 pub const PATHS: &str = "BP_GROUP_WRITABLE_PATHS";
 pub const REDIRECTS: &str = "BP_GROUP_WRITABLE_REDIRECTS";
 pub const TMP: &str = "BP_GROUP_WRITABLE_TMP";
+pub const READ_ONLY: &str = "BP_GROUP_WRITABLE_READ_ONLY";
 pub const LOG_LEVEL: &str = "BP_LOG_LEVEL";
 
 pub const DEFAULT_FILE: &str = ".group-writable";
@@ -33,6 +34,10 @@ pub struct Settings {
     /// Where launch-time redirect targets live. Fixed at build: the symlinks left in the
     /// read-only app directory point into it.
     pub tmp_base: TmpBase,
+    /// `BP_GROUP_WRITABLE_READ_ONLY`: remove `g+w` and `o+w` from every app and layer
+    /// entry no pattern names (off by default: it changes files the buildpack did not
+    /// create, and an app may rely on them being writable; the log counts them either way).
+    pub read_only: bool,
     /// `BP_LOG_LEVEL=DEBUG`: list every changed path.
     pub debug: bool,
 }
@@ -113,8 +118,18 @@ impl Settings {
             app_dir,
         )?;
 
+        let read_only = match lookup(READ_ONLY).filter(|value| !value.trim().is_empty()) {
+            None => false,
+            Some(value) => parse_bool(&value).ok_or(SettingError {
+                variable: READ_ONLY,
+                value,
+                expected: "`true` or `false`",
+            })?,
+        };
+
         Ok(Settings {
             pattern_file,
+            read_only,
             pattern_file_explicit,
             extra_patterns: lookup(PATHS).filter(|value| !value.trim().is_empty()),
             redirects,
@@ -196,6 +211,7 @@ mod tests {
         assert_eq!(settings.redirects, RedirectSetting::Auto);
         assert_eq!(settings.tmp_base.as_str(), "/tmp");
         assert!(!settings.debug);
+        assert!(!settings.read_only);
     }
 
     #[test]
@@ -268,6 +284,17 @@ mod tests {
         ] {
             assert!(read(&[(TMP, bad)]).is_err(), "{bad:?} accepted");
         }
+    }
+
+    #[test]
+    fn read_only_is_a_boolean() {
+        assert!(read(&[(READ_ONLY, "true")]).unwrap().read_only);
+        assert!(!read(&[(READ_ONLY, "false")]).unwrap().read_only);
+        assert!(!read(&[(READ_ONLY, " ")]).unwrap().read_only);
+        assert_eq!(
+            read(&[(READ_ONLY, "sometimes")]).unwrap_err().variable,
+            READ_ONLY
+        );
     }
 
     #[test]

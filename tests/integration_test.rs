@@ -70,6 +70,10 @@ fn main() -> ExitCode {
         trial("readme_project_toml", readme_project_toml),
         trial("readme_builder_toml", readme_builder_toml),
         trial("openshift_gid_zero", openshift_gid_zero),
+        trial(
+            "surface_umask_002_and_read_only",
+            surface_umask_002_and_read_only,
+        ),
     ]
     .into_iter()
     .map(|trial| trial.with_ignored_flag(!available))
@@ -120,6 +124,14 @@ fn packaged_directory() {
         let policy: serde_json::Value = serde_json::from_str(&label).expect("the label is JSON");
         assert_eq!(policy["build_user"]["uid"], 1001, "{label}");
         assert_eq!(policy["build_user"]["gid"], 1000, "{label}");
+        // The surface report names pack's 0777 /workspace (the control, where it is not
+        // there, is the read-only build of surface_umask_002_and_read_only).
+        assert_contains!(context.pack_stdout, "World-writable: /workspace");
+        assert_eq!(
+            policy["surface"]["app"]["world_writable_paths"],
+            serde_json::json!(["/workspace"]),
+            "{label}"
+        );
         assert!(
             policy["patterns"]
                 .as_array()
@@ -356,6 +368,88 @@ fn openshift_gid_zero() {
         &Outcome::PermissionDenied,
         "control built with --gid 0, random uid",
     );
+}
+
+/// The writable surface where users build: an app checked out under umask 002 (every
+/// entry group-writable), reported by the build; with `BP_GROUP_WRITABLE_READ_ONLY=true`
+/// only what the patterns name stays writable, `/workspace` itself included.
+fn surface_umask_002_and_read_only() {
+    let stack = stack();
+    let build = |read_only: bool| {
+        let mut config = writable_paths_build(Some(&stack.buildpack_dir));
+        config.app_dir_preprocessor(|app_dir| {
+            without_group_and_other_write(&app_dir);
+            with_group_write_below(&app_dir);
+        });
+        if read_only {
+            config.env("BP_GROUP_WRITABLE_READ_ONLY", "true");
+        }
+        config
+    };
+    let surface = |image: &str| -> serde_json::Value {
+        let label = policy_label(image).expect("the image has no policy label");
+        serde_json::from_str::<serde_json::Value>(&label).expect("the label is JSON")["surface"]
+            .clone()
+    };
+    TestRunner::default().build(build(false), |context| {
+        assert_contains!(
+            context.pack_stdout,
+            "Left writable in the app by the platform or an earlier buildpack"
+        );
+        assert_contains!(context.pack_stdout, "World-writable: /workspace");
+        let image = built_image(&context.pack_stdout);
+        let surface = surface(&image);
+        assert!(surface["app"]["files"].as_u64() >= Some(5), "{surface}");
+        // What the report is about: the checkout's paths are writable for the run user.
+        let writes = &NOT_MATCHED[..3];
+        let report = Run::default().probe(&image, &Probe::writes(writes));
+        assert_outcomes(&report, writes, &Outcome::Written, "umask-002 checkout");
+    });
+    TestRunner::default().build(build(true), |context| {
+        assert_contains!(context.pack_stdout, "Made read-only for group and other");
+        let image = built_image(&context.pack_stdout);
+        let surface = surface(&image);
+        assert_eq!(surface["app"]["world_writable"], 0, "{surface}");
+        assert!(
+            surface["app"]["made_read_only"].as_u64() >= Some(8),
+            "{surface}"
+        );
+        assert_writable_paths(
+            &image,
+            Run::default(),
+            "umask-002 checkout, read-only setting",
+        );
+        let report =
+            Run::default().probe(&image, &Probe::writes(IN_WORKSPACE_ROOT).stat("/workspace"));
+        assert_eq!(report.group_and_mode("/workspace").1, "drwxr-xr-x");
+        assert_outcomes(
+            &report,
+            IN_WORKSPACE_ROOT,
+            &Outcome::PermissionDenied,
+            "read-only setting: directly in /workspace",
+        );
+        context.start_container(ContainerConfig::new(), |container| {
+            assert_contains!(container.logs_wait().stdout, "app started");
+        });
+    });
+}
+
+/// Adds group write below the app directory, as a checkout under umask 002 has it.
+fn with_group_write_below(app_dir: &Path) {
+    let mut directories = vec![app_dir.to_owned()];
+    while let Some(directory) = directories.pop() {
+        for entry in std::fs::read_dir(&directory).expect("read the app copy") {
+            let path: PathBuf = entry.expect("read the app copy").path();
+            let metadata = std::fs::symlink_metadata(&path).expect("stat the app copy");
+            if metadata.file_type().is_symlink() {
+                continue;
+            }
+            set_mode(&path, metadata.permissions().mode() | 0o020);
+            if metadata.is_dir() {
+                directories.push(path);
+            }
+        }
+    }
 }
 
 /// The fixture app `writable-paths` with the test buildpacks and, when given, this

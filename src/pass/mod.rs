@@ -6,14 +6,17 @@
 
 use crate::messages;
 
+pub mod code;
 pub mod exact_chmod;
 pub mod mode;
 pub mod patterns;
+pub mod surface;
 pub mod walk;
 
 use self::mode::Kind;
 use self::patterns::{Pattern, PatternError, PatternFileError, PatternList, Root, RootContext};
-use self::walk::{BuildUser, Change, PatternCounts, Problem, RootWalk};
+use self::surface::{LayerFigures, LayerRecords, SurfaceCounts};
+use self::walk::{BuildUser, Change, PatternCounts, Problem, RootWalk, SurfaceScope};
 use crate::settings::{self, Settings};
 use group_writable_gitignore::matcher::{Matcher, TooComplex};
 use std::ffi::OsStr;
@@ -34,6 +37,9 @@ pub struct PassInput<'a> {
     pub settings: &'a Settings,
     pub user: &'a BuildUser,
     pub threads: usize,
+    /// The figures of each layer as the previous build recorded them (this buildpack's
+    /// cached layer), for the layers the lifecycle reuses from the previous image.
+    pub previous: &'a LayerRecords,
 }
 
 /// One pattern and what it matched.
@@ -65,6 +71,15 @@ pub struct PassReport {
     /// The matcher of the app patterns, indexed like `patterns`, for the redirect plan
     /// (which must leave what the user made group-writable alone); `None` without any.
     pub app_matcher: Option<Matcher>,
+    /// What the app leaves group- or other-writable that no pattern names.
+    pub app_surface: SurfaceCounts,
+    /// The same for the layers of other buildpacks (reused ones with their recorded
+    /// figures).
+    pub layers_surface: SurfaceCounts,
+    /// Layers a pattern addresses that are reused from the previous image, for the log.
+    pub reused: Vec<String>,
+    /// Every layer's figures, for the next build (this buildpack's cached layer).
+    pub records: LayerRecords,
 }
 
 impl PassReport {
@@ -120,10 +135,6 @@ pub fn run(input: &PassInput<'_>) -> Result<PassReport, PassError> {
     for inert in &list.inert {
         report.warnings.push(messages::never_matches(inert));
     }
-    if list.patterns.is_empty() {
-        report.duration = started.elapsed();
-        return Ok(report);
-    }
 
     let walked = walk_roots(input, &list, layers_root)?;
     let (fatal, harmless): (Vec<_>, Vec<_>) = walked
@@ -131,10 +142,14 @@ pub fn run(input: &PassInput<'_>) -> Result<PassReport, PassError> {
         .into_iter()
         .partition(|(_, problem)| problem.is_fatal());
     for (root, problem) in &harmless {
-        if let Problem::Unreadable { path, error, .. } = problem {
-            report
+        match problem {
+            Problem::Unreadable { path, error, .. } => report
                 .warnings
-                .push(messages::unreadable_directory(&root.join(path), *error));
+                .push(messages::unreadable_directory(&root.join(path), *error)),
+            Problem::NotMadeReadOnly { path, error } => report
+                .warnings
+                .push(messages::not_made_read_only(&root.join(path), *error)),
+            _ => {}
         }
     }
     if !fatal.is_empty() {
@@ -156,6 +171,16 @@ pub fn run(input: &PassInput<'_>) -> Result<PassReport, PassError> {
     }
     report.changed_paths = walked.changed_paths;
     report.app_matcher = walked.app_matcher;
+    report.app_surface = walked.app_surface;
+    report.layers_surface = walked.layers_surface;
+    report.reused = walked.reused;
+    report.records = walked.records;
+    report.warnings.extend(code::warnings(
+        input.app_dir,
+        layers_root,
+        &layers_skips(input),
+        &report.patterns,
+    ));
     report.duration = started.elapsed();
     Ok(report)
 }
@@ -170,6 +195,10 @@ struct Walked {
     changed_paths: Vec<ChangedPath>,
     /// See `PassReport::app_matcher`.
     app_matcher: Option<Matcher>,
+    app_surface: SurfaceCounts,
+    layers_surface: SurfaceCounts,
+    reused: Vec<String>,
+    records: LayerRecords,
 }
 
 /// Walks the app directory and the layers root, each with the patterns addressing it.
@@ -179,22 +208,27 @@ fn walk_roots(
     layers_root: &Path,
 ) -> Result<Walked, PassError> {
     raise_open_file_limit();
-    let own_layers = input.layers_dir.file_name().unwrap_or_default();
-    let mut layers_skips: Vec<&OsStr> = LIFECYCLE_LAYERS_ENTRIES.iter().map(OsStr::new).collect();
-    layers_skips.push(own_layers);
+    let layers_skips = layers_skips(input);
     let changes = Mutex::new(Vec::new());
     let mut counts = vec![PatternCounts::default(); list.patterns.len()];
     let mut problems = Vec::new();
     let mut app_matcher = None;
-    for (root, directory, skips, directories_only) in [
-        (Root::App, input.app_dir, &[][..], false),
-        (Root::Layers, layers_root, &layers_skips[..], true),
+    let mut app_surface = SurfaceCounts::default();
+    let mut layers_surface = SurfaceCounts::default();
+    let mut reused = Vec::new();
+    let mut records = LayerRecords::default();
+    for (root, directory, skips, directories_only, surface) in [
+        (Root::App, input.app_dir, &[][..], false, SurfaceScope::App),
+        (
+            Root::Layers,
+            layers_root,
+            &layers_skips[..],
+            true,
+            SurfaceScope::Layers,
+        ),
     ] {
         let matcher = patterns::matcher_for(&list.patterns, root)
             .map_err(|error| PassError::TooComplex { root, error })?;
-        if matcher.is_empty() {
-            continue;
-        }
         let record = |change: &Change<'_>| {
             changes
                 .lock()
@@ -213,6 +247,8 @@ fn walk_roots(
                 matcher: &matcher,
                 skip_top_level: skips,
                 directories_only_at_top: directories_only,
+                surface,
+                read_only: input.settings.read_only,
             },
             list.patterns.len(),
             input.user,
@@ -223,8 +259,24 @@ fn walk_roots(
             path: directory.to_owned(),
             error,
         })?;
-        for (total, root_counts) in counts.iter_mut().zip(outcome.counts) {
-            *total += root_counts;
+        for (total, root_counts) in counts.iter_mut().zip(&outcome.counts) {
+            *total += *root_counts;
+        }
+        match root {
+            Root::App => app_surface = outcome.surface,
+            Root::Layers => {
+                layers_surface = outcome.surface;
+                records = record_layers(&list.patterns, &outcome.layers);
+                for layer in reused_layers(directory, &layers_skips) {
+                    let Some(figures) = input.previous.layers.get(&layer).cloned() else {
+                        reused.extend(reuse_notes(directory, &layer, &list.patterns, false));
+                        continue;
+                    };
+                    reused.extend(reuse_notes(directory, &layer, &list.patterns, true));
+                    carry(&list.patterns, &figures, &mut counts, &mut layers_surface);
+                    records.layers.insert(layer, figures);
+                }
+            }
         }
         problems.extend(
             outcome
@@ -246,7 +298,133 @@ fn walk_roots(
         problems,
         changed_paths,
         app_matcher,
+        app_surface,
+        layers_surface,
+        reused,
+        records,
     })
+}
+
+/// Each layer's figures, with its pattern counts by pattern text (pattern indices change
+/// when the pattern file does).
+fn record_layers(
+    patterns: &[Pattern],
+    layers: &std::collections::BTreeMap<String, walk::Figures>,
+) -> LayerRecords {
+    let mut records = LayerRecords::default();
+    for (layer, figures) in layers {
+        let mut record = LayerFigures {
+            surface: figures.surface.clone(),
+            ..LayerFigures::default()
+        };
+        for (pattern, counts) in patterns.iter().zip(&figures.counts) {
+            if *counts != PatternCounts::default() {
+                *record.patterns.entry(pattern.text.clone()).or_default() += *counts;
+            }
+        }
+        records.layers.insert(layer.clone(), record);
+    }
+    records
+}
+
+/// Adds a reused layer's recorded figures to this build's: its counts to the last pattern
+/// with the recorded text (the one the walk would have credited), its surface.
+fn carry(
+    patterns: &[Pattern],
+    figures: &LayerFigures,
+    counts: &mut [PatternCounts],
+    surface: &mut SurfaceCounts,
+) {
+    for (text, recorded) in &figures.patterns {
+        if let Some(index) = patterns
+            .iter()
+            .rposition(|pattern| pattern.root == Root::Layers && pattern.text == *text)
+        {
+            counts[index] += *recorded;
+        }
+    }
+    *surface += &figures.surface;
+}
+
+/// The layers of other buildpacks that the lifecycle reuses from the previous image, as
+/// `<buildpack dir>/<layer>`: their `<layer>.toml` says `launch = true` and their directory
+/// is not there (what libpak-based buildpacks leave for a launch layer they keep).
+fn reused_layers(layers_root: &Path, skips: &[&OsStr]) -> Vec<String> {
+    #[derive(serde::Deserialize)]
+    struct LayerToml {
+        #[serde(default)]
+        types: Option<Types>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Types {
+        #[serde(default)]
+        launch: bool,
+    }
+    let mut reused = Vec::new();
+    let Ok(buildpacks) = std::fs::read_dir(layers_root) else {
+        return reused;
+    };
+    for buildpack in buildpacks.flatten() {
+        let name = buildpack.file_name();
+        if skips.contains(&name.as_os_str())
+            || !buildpack.file_type().is_ok_and(|kind| kind.is_dir())
+        {
+            continue;
+        }
+        let Ok(entries) = std::fs::read_dir(buildpack.path()) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Some(layer) = path
+                .file_name()
+                .and_then(OsStr::to_str)
+                .and_then(|file| file.strip_suffix(".toml"))
+            else {
+                continue;
+            };
+            let launch = libcnb::read_toml_file::<LayerToml>(&path)
+                .ok()
+                .and_then(|toml| toml.types)
+                .is_some_and(|types| types.launch);
+            if launch && buildpack.path().join(layer).symlink_metadata().is_err() {
+                reused.push(format!("{}/{layer}", name.to_string_lossy()));
+            }
+        }
+    }
+    reused.sort();
+    reused
+}
+
+/// The log notes for a reused layer: one per pattern that addresses it.
+fn reuse_notes(
+    layers_root: &Path,
+    layer: &str,
+    patterns: &[Pattern],
+    recorded: bool,
+) -> Vec<String> {
+    patterns
+        .iter()
+        .filter(|pattern| pattern.root == Root::Layers && !pattern.is_negated())
+        .filter(|pattern| {
+            patterns::matcher_for(std::slice::from_ref(*pattern), Root::Layers).is_ok_and(
+                |matcher| {
+                    matches!(
+                        matcher.decide(Path::new(layer), true),
+                        group_writable_gitignore::matcher::Decision::Matched(_)
+                    ) || matcher.may_match_below(layer.as_bytes())
+                },
+            )
+        })
+        .map(|pattern| messages::reused_layer(&layers_root.join(layer), pattern, recorded))
+        .collect()
+}
+
+/// The names in the layers root the pass never walks: the lifecycle's and our own.
+fn layers_skips<'a>(input: &PassInput<'a>) -> Vec<&'a OsStr> {
+    let mut skips: Vec<&OsStr> = LIFECYCLE_LAYERS_ENTRIES.iter().map(OsStr::new).collect();
+    skips.push(input.layers_dir.file_name().unwrap_or_default());
+    skips
 }
 
 /// Reads and parses the pattern file and `BP_GROUP_WRITABLE_PATHS`, in that order.

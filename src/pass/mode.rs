@@ -33,9 +33,34 @@ pub fn group_writable_mode(kind: Kind, mode: u32, may_set_group_id: bool) -> Opt
     (wanted != permissions).then_some(wanted)
 }
 
+/// Group and other write.
+pub const GROUP_OR_OTHER_WRITE: u32 = 0o022;
+
+/// The permission bits an entry no pattern names gets with `BP_GROUP_WRITABLE_READ_ONLY`:
+/// its own bits without `g+w` and `o+w` (setgid, sticky and the rest are kept), or `None`
+/// when it has neither and no `chmod` is due. The only function that removes bits.
+#[must_use]
+pub fn read_only_mode(mode: u32) -> Option<u32> {
+    let permissions = mode & 0o7777;
+    (permissions & GROUP_OR_OTHER_WRITE != 0).then_some(permissions & !GROUP_OR_OTHER_WRITE)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn read_only_removes_group_and_other_write_and_nothing_else() {
+        assert_eq!(read_only_mode(0o40_777), Some(0o755));
+        assert_eq!(read_only_mode(0o2775), Some(0o2755));
+        assert_eq!(read_only_mode(0o1777), Some(0o1755));
+        assert_eq!(read_only_mode(0o664), Some(0o644));
+        assert_eq!(read_only_mode(0o755), None);
+        for mode in 0..=0o7777 {
+            let new = read_only_mode(mode).unwrap_or(mode);
+            assert_eq!(new, mode & !0o022, "{mode:o}");
+        }
+    }
 
     #[test]
     fn directories_get_group_rwx_and_setgid() {

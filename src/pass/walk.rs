@@ -16,13 +16,21 @@
 //! one, and recurses itself otherwise: nothing is queued or allocated while every thread
 //! is busy). The same walk on `rayon` scopes measured no faster and is larger
 //! (BENCHMARKS.md).
+//!
+//! The writable surface: every entry in the walk's [`SurfaceScope`] that no pattern names
+//! is examined too (one `stat` each, so no directory is pruned then), counted when it is
+//! group- or other-writable, and, with `read_only`, made read-only for group and other
+//! (a `chmod`, through the same exact descriptors, only when it has one of those bits).
 
 use crate::pass::exact_chmod;
-use crate::pass::mode::{Kind, group_writable_mode};
+use crate::pass::mode::{GROUP_OR_OTHER_WRITE, Kind, group_writable_mode, read_only_mode};
 use crate::pass::patterns::Root;
+use crate::pass::surface::SurfaceCounts;
 use group_writable_gitignore::matcher::{Decision, Matcher};
 use rustix::fs::{AtFlags, FileType, Mode, OFlags, RawDir};
 use rustix::io::Errno;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
 use std::ffi::{CStr, OsStr};
 use std::mem::MaybeUninit;
 use std::os::fd::{AsFd, OwnedFd};
@@ -42,6 +50,21 @@ pub struct RootWalk<'a> {
     /// Whether top-level entries that are not directories are skipped (the layers root
     /// holds the lifecycle's files there, never a layer).
     pub directories_only_at_top: bool,
+    /// Which entries make up the writable surface.
+    pub surface: SurfaceScope,
+    /// `BP_GROUP_WRITABLE_READ_ONLY`: the surface entries lose `g+w` and `o+w`.
+    pub read_only: bool,
+}
+
+/// Which entries of a root the surface covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SurfaceScope {
+    /// The app: every entry, the root directory itself included. Figures are one group.
+    App,
+    /// The layers root: the layer directories (`<buildpack>/<layer>`) and everything in
+    /// them, not the buildpacks' directories nor their `*.toml` files (the lifecycle's
+    /// input, not part of the image). Figures are grouped by layer.
+    Layers,
 }
 
 /// The build user: who runs the walk, for deciding what the kernel will allow, and whom
@@ -87,7 +110,7 @@ pub struct Change<'a> {
 }
 
 /// What one pattern matched.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PatternCounts {
     pub directories: u64,
     pub files: u64,
@@ -125,20 +148,55 @@ pub enum Problem {
         operation: &'static str,
         error: Errno,
     },
+    /// An entry no pattern names that `read_only` could not make read-only (a warning:
+    /// it is reported as left writable).
+    NotMadeReadOnly { path: PathBuf, error: Errno },
 }
 
 impl Problem {
     #[must_use]
     pub fn is_fatal(&self) -> bool {
-        !matches!(self, Problem::Unreadable { matched: false, .. })
+        !matches!(
+            self,
+            Problem::Unreadable { matched: false, .. } | Problem::NotMadeReadOnly { .. }
+        )
+    }
+}
+
+/// What the walk found in one group of entries (the app, or one layer).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Figures {
+    /// Indexed like the pattern list given to the matcher.
+    pub counts: Vec<PatternCounts>,
+    pub surface: SurfaceCounts,
+}
+
+impl Figures {
+    fn new(pattern_count: usize) -> Figures {
+        Figures {
+            counts: vec![PatternCounts::default(); pattern_count],
+            surface: SurfaceCounts::default(),
+        }
+    }
+
+    fn add(&mut self, other: &Figures) {
+        for (sum, counts) in self.counts.iter_mut().zip(&other.counts) {
+            *sum += *counts;
+        }
+        self.surface += &other.surface;
     }
 }
 
 /// The result of walking one root.
 #[derive(Debug, Default)]
 pub struct WalkOutcome {
-    /// Indexed like the pattern list given to the matcher.
+    /// Indexed like the pattern list given to the matcher: the sum over all groups.
     pub counts: Vec<PatternCounts>,
+    /// The sum over all groups.
+    pub surface: SurfaceCounts,
+    /// Per layer (`<buildpack dir>/<layer>`) for [`SurfaceScope::Layers`]; empty for the
+    /// app.
+    pub layers: BTreeMap<String, Figures>,
     pub problems: Vec<Problem>,
 }
 
@@ -166,32 +224,37 @@ pub fn walk_root(
         idle: AtomicUsize::new(0),
         threads,
     };
+    let new_worker = |shared| Worker {
+        shared,
+        whole: Figures::new(pattern_count),
+        layers: HashMap::new(),
+        problems: Vec::new(),
+        buffers: Vec::new(),
+    };
+    // The app directory itself is part of the app's surface (pack makes it 0777).
+    let mut root_worker = new_worker(&shared);
+    if walk.surface == SurfaceScope::App {
+        root_worker.surface_entry(Target::Fd(&root_fd), b"", Kind::Directory, None);
+    }
     shared.push(Task {
         directory: root_fd,
         path: Vec::new(),
         state: State::Searching,
     });
-    let outcomes: Vec<WalkOutcome> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
+    let mut workers: Vec<Worker<'_>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
             .map(|_| {
                 scope.spawn(|| {
-                    let mut worker = Worker {
-                        shared: &shared,
-                        outcome: WalkOutcome {
-                            counts: vec![PatternCounts::default(); pattern_count],
-                            problems: Vec::new(),
-                        },
-                        buffers: Vec::new(),
-                    };
+                    let mut worker = new_worker(&shared);
                     while let Some(task) = shared.next_task() {
                         let mut path = task.path;
                         worker.read_directory(&task.directory, &mut path, task.state);
                     }
-                    worker.outcome
+                    worker
                 })
             })
             .collect();
-        workers
+        handles
             .into_iter()
             .map(|worker| {
                 worker
@@ -200,16 +263,24 @@ pub fn walk_root(
             })
             .collect()
     });
-    let mut total = WalkOutcome {
-        counts: vec![PatternCounts::default(); pattern_count],
-        problems: Vec::new(),
-    };
-    for outcome in outcomes {
-        for (sum, counts) in total.counts.iter_mut().zip(outcome.counts) {
-            *sum += counts;
+    workers.push(root_worker);
+    let mut whole = Figures::new(pattern_count);
+    let mut total = WalkOutcome::default();
+    for worker in workers {
+        whole.add(&worker.whole);
+        for (key, figures) in worker.layers {
+            let name = String::from_utf8_lossy(&key).into_owned();
+            whole.add(&figures);
+            total
+                .layers
+                .entry(name)
+                .or_insert_with(|| Figures::new(pattern_count))
+                .add(&figures);
         }
-        total.problems.extend(outcome.problems);
+        total.problems.extend(worker.problems);
     }
+    total.counts = whole.counts;
+    total.surface = whole.surface;
     total
         .problems
         .sort_by(|a, b| problem_path(a).cmp(problem_path(b)));
@@ -220,7 +291,32 @@ fn problem_path(problem: &Problem) -> &Path {
     match problem {
         Problem::NotOwner { path, .. }
         | Problem::Unreadable { path, .. }
-        | Problem::Failed { path, .. } => path,
+        | Problem::Failed { path, .. }
+        | Problem::NotMadeReadOnly { path, .. } => path,
+    }
+}
+
+/// An entry to change: a directory through its own descriptor, a file by name in its
+/// directory.
+#[derive(Clone, Copy)]
+enum Target<'a> {
+    Fd(&'a OwnedFd),
+    At(&'a OwnedFd, &'a CStr),
+}
+
+impl Target<'_> {
+    /// Changes the entry whose status is `stat`: a file through a descriptor of exactly
+    /// that inode ([`exact_chmod`]; `NOENT` when it was replaced meanwhile).
+    fn chmod(self, mode: u32, stat: &rustix::fs::Stat) -> rustix::io::Result<()> {
+        match self {
+            Target::Fd(directory) => rustix::fs::fchmod(directory, Mode::from_raw_mode(mode)),
+            Target::At(directory, name) => {
+                match exact_chmod::pin_file(directory.as_fd(), name, Some(stat))? {
+                    Some(file) => file.chmod(directory.as_fd(), name, mode),
+                    None => Err(Errno::NOENT),
+                }
+            }
+        }
     }
 }
 
@@ -299,7 +395,11 @@ const DIRENT_BUFFER_BYTES: usize = 16 * 1024;
 
 struct Worker<'a> {
     shared: &'a Shared<'a>,
-    outcome: WalkOutcome,
+    /// The figures of the app (every entry is one group).
+    whole: Figures,
+    /// The figures per layer: by the first two components of the path.
+    layers: HashMap<Vec<u8>, Figures>,
+    problems: Vec<Problem>,
     /// Directory-entry buffers, one per directory being read, reused.
     buffers: Vec<Vec<MaybeUninit<u8>>>,
 }
@@ -315,11 +415,14 @@ impl Worker<'_> {
         let mut entries = RawDir::new(directory.as_fd(), &mut buffer);
         let path_len = path.len();
         let at_top = path.is_empty();
+        // Components of this directory's path: its entries have one more.
+        #[allow(clippy::naive_bytecount)] // paths are short: no crate for this
+        let depth = path.iter().filter(|&&byte| byte == b'/').count();
         while let Some(entry) = entries.next() {
             let entry = match entry {
                 Ok(entry) => entry,
                 Err(error) => {
-                    self.outcome.problems.push(Problem::Unreadable {
+                    self.problems.push(Problem::Unreadable {
                         path: to_path(path),
                         error,
                         matched: matches!(state, State::Covered(_)),
@@ -344,9 +447,14 @@ impl Worker<'_> {
             }
             path.truncate(path_len);
             path.extend_from_slice(name.to_bytes());
+            let in_surface = self.in_surface(depth + 1, file_type == FileType::Directory);
             match file_type {
-                FileType::Directory => self.visit_directory(directory, name, path, state),
-                FileType::RegularFile => self.visit_file(directory, name, path, state),
+                FileType::Directory => {
+                    self.visit_directory(directory, name, path, state, in_surface);
+                }
+                FileType::RegularFile => {
+                    self.visit_file(directory, name, path, state, in_surface);
+                }
                 // Symlinks are never followed nor changed; sockets, fifos and devices are
                 // not the app's data.
                 _ => {}
@@ -354,6 +462,98 @@ impl Worker<'_> {
         }
         path.truncate(path_len);
         self.buffers.push(buffer);
+    }
+
+    /// Whether an entry with this many path components is part of the surface.
+    fn in_surface(&self, components: usize, is_directory: bool) -> bool {
+        match self.shared.walk.surface {
+            SurfaceScope::App => true,
+            SurfaceScope::Layers => components > 2 || (components == 2 && is_directory),
+        }
+    }
+
+    /// The figures of the group `path` belongs to.
+    fn figures(&mut self, path: &[u8]) -> &mut Figures {
+        if self.shared.walk.surface == SurfaceScope::App {
+            return &mut self.whole;
+        }
+        let key = match path
+            .iter()
+            .enumerate()
+            .filter(|(_, byte)| **byte == b'/')
+            .nth(1)
+        {
+            Some((end, _)) => &path[..end],
+            None => path.strip_suffix(b"/").unwrap_or(path),
+        };
+        let pattern_count = self.whole.counts.len();
+        if !self.layers.contains_key(key) {
+            self.layers
+                .insert(key.to_vec(), Figures::new(pattern_count));
+        }
+        self.layers.get_mut(key).unwrap_or(&mut self.whole)
+    }
+
+    /// An entry of the surface that no pattern names: counted when it is group- or
+    /// other-writable, and, with `read_only`, made read-only for both. `stat` is its
+    /// status when known already.
+    fn surface_entry(
+        &mut self,
+        target: Target<'_>,
+        path: &[u8],
+        kind: Kind,
+        stat: Option<rustix::fs::Stat>,
+    ) {
+        let stat = match stat {
+            Some(stat) => stat,
+            None => match &target {
+                Target::Fd(directory) => match rustix::fs::fstat(directory) {
+                    Ok(stat) => stat,
+                    Err(_) => return, // counted nowhere: the directory vanished
+                },
+                Target::At(..) => return,
+            },
+        };
+        let mode = stat.st_mode & 0o7777;
+        if mode & GROUP_OR_OTHER_WRITE == 0 {
+            return;
+        }
+        if self.shared.walk.read_only
+            && let Some(new_mode) = read_only_mode(mode)
+        {
+            match target.chmod(new_mode, &stat) {
+                Ok(()) => {
+                    self.figures(path).surface.made_read_only += 1;
+                    self.report_change(path, kind, mode, new_mode);
+                    return;
+                }
+                Err(Errno::NOENT) => return,
+                Err(error) => self.problems.push(Problem::NotMadeReadOnly {
+                    path: to_path(path),
+                    error,
+                }),
+            }
+        }
+        let root = self.shared.walk.directory;
+        self.figures(path)
+            .surface
+            .add_left(kind == Kind::Directory, mode, || {
+                root.join(OsStr::from_bytes(path.strip_suffix(b"/").unwrap_or(path)))
+                    .to_string_lossy()
+                    .trim_end_matches('/')
+                    .to_owned()
+            });
+    }
+
+    fn report_change(&self, path: &[u8], kind: Kind, old_mode: u32, new_mode: u32) {
+        if let Some(on_change) = self.shared.on_change {
+            on_change(&Change {
+                path: Path::new(OsStr::from_bytes(path.strip_suffix(b"/").unwrap_or(path))),
+                kind,
+                old_mode,
+                new_mode,
+            });
+        }
     }
 
     fn skipped_at_top(&self, name: &CStr, file_type: FileType) -> bool {
@@ -365,9 +565,16 @@ impl Worker<'_> {
                 .any(|skip| skip.as_bytes() == name.to_bytes())
     }
 
-    fn visit_file(&mut self, directory: &OwnedFd, name: &CStr, path: &[u8], state: State) {
+    fn visit_file(
+        &mut self,
+        directory: &OwnedFd,
+        name: &CStr,
+        path: &[u8],
+        state: State,
+        in_surface: bool,
+    ) {
         let pattern = match state {
-            State::Covered(pattern) => pattern,
+            State::Covered(pattern) => Some(pattern),
             State::Searching => {
                 match self
                     .shared
@@ -375,11 +582,14 @@ impl Worker<'_> {
                     .matcher
                     .decide(Path::new(OsStr::from_bytes(path)), false)
                 {
-                    Decision::Matched(pattern) => pattern,
-                    Decision::Unmatched => return,
+                    Decision::Matched(pattern) => Some(pattern),
+                    Decision::Unmatched => None,
                 }
             }
         };
+        if pattern.is_none() && !in_surface {
+            return;
+        }
         let stat = match rustix::fs::statat(directory, name, AtFlags::SYMLINK_NOFOLLOW) {
             Ok(stat) => stat,
             Err(Errno::NOENT) => return, // vanished meanwhile
@@ -389,7 +599,10 @@ impl Worker<'_> {
         if FileType::from_raw_mode(stat.st_mode) != FileType::RegularFile {
             return;
         }
-        self.outcome.counts[pattern].files += 1;
+        let Some(pattern) = pattern else {
+            return self.surface_entry(Target::At(directory, name), path, Kind::File, Some(stat));
+        };
+        self.figures(path).counts[pattern].files += 1;
         let Some(new_mode) = group_writable_mode(Kind::File, stat.st_mode, true) else {
             return;
         };
@@ -403,7 +616,14 @@ impl Worker<'_> {
         self.record_change(result, path, Kind::File, &stat, new_mode, pattern);
     }
 
-    fn visit_directory(&mut self, parent: &OwnedFd, name: &CStr, path: &mut Vec<u8>, state: State) {
+    fn visit_directory(
+        &mut self,
+        parent: &OwnedFd,
+        name: &CStr,
+        path: &mut Vec<u8>,
+        state: State,
+        in_surface: bool,
+    ) {
         let state = match state {
             State::Covered(_) => state,
             State::Searching => {
@@ -414,6 +634,13 @@ impl Worker<'_> {
                     .decide(Path::new(OsStr::from_bytes(path)), true)
                 {
                     Decision::Matched(pattern) => State::Covered(pattern),
+                    // The layers' surface starts below the buildpacks' directories, so
+                    // those are always entered.
+                    Decision::Unmatched
+                        if in_surface || self.shared.walk.surface == SurfaceScope::Layers =>
+                    {
+                        State::Searching
+                    }
                     Decision::Unmatched => {
                         if !self.shared.walk.matcher.may_match_below(path) {
                             return;
@@ -433,7 +660,7 @@ impl Worker<'_> {
             // Vanished, or replaced by a symlink or a file since it was listed.
             Err(Errno::NOENT | Errno::LOOP | Errno::NOTDIR) => return,
             Err(error) => {
-                self.outcome.problems.push(Problem::Unreadable {
+                self.problems.push(Problem::Unreadable {
                     path: to_path(path),
                     error,
                     matched: matches!(state, State::Covered(_)),
@@ -441,8 +668,12 @@ impl Worker<'_> {
                 return;
             }
         };
-        if let State::Covered(pattern) = state {
-            self.change_directory(&directory, path, pattern);
+        match state {
+            State::Covered(pattern) => self.change_directory(&directory, path, pattern),
+            State::Searching if in_surface => {
+                self.surface_entry(Target::Fd(&directory), path, Kind::Directory, None);
+            }
+            State::Searching => {}
         }
         path.push(b'/');
         if self.shared.wants_work() {
@@ -462,7 +693,7 @@ impl Worker<'_> {
             Ok(stat) => stat,
             Err(error) => return self.failed(path, "stat", error),
         };
-        self.outcome.counts[pattern].directories += 1;
+        self.figures(path).counts[pattern].directories += 1;
         let may_set_group_id = self.shared.user.groups.contains(&stat.st_gid);
         let Some(new_mode) = group_writable_mode(Kind::Directory, stat.st_mode, may_set_group_id)
         else {
@@ -483,18 +714,11 @@ impl Worker<'_> {
     ) {
         match result {
             Ok(()) => {
-                self.outcome.counts[pattern].changed += 1;
-                if let Some(on_change) = self.shared.on_change {
-                    on_change(&Change {
-                        path: Path::new(OsStr::from_bytes(path)),
-                        kind,
-                        old_mode: stat.st_mode & 0o7777,
-                        new_mode,
-                    });
-                }
+                self.figures(path).counts[pattern].changed += 1;
+                self.report_change(path, kind, stat.st_mode & 0o7777, new_mode);
             }
             Err(Errno::PERM) if stat.st_uid != self.shared.user.uid => {
-                self.outcome.problems.push(Problem::NotOwner {
+                self.problems.push(Problem::NotOwner {
                     path: to_path(path),
                     owner: stat.st_uid,
                     mode: stat.st_mode & 0o7777,
@@ -506,7 +730,7 @@ impl Worker<'_> {
     }
 
     fn failed(&mut self, path: &[u8], operation: &'static str, error: Errno) {
-        self.outcome.problems.push(Problem::Failed {
+        self.problems.push(Problem::Failed {
             path: to_path(path),
             operation,
             error,
@@ -568,6 +792,8 @@ mod tests {
             matcher: &matcher,
             skip_top_level: &[OsStr::new("skipped")],
             directories_only_at_top: false,
+            surface: SurfaceScope::App,
+            read_only: false,
         };
         let changed = Mutex::new(Vec::new());
         let record = |change: &Change<'_>| {
@@ -677,6 +903,132 @@ mod tests {
         );
     }
 
+    /// Walks `dir` as the app with `read_only`; the outcome and the changed paths.
+    fn walk_surface(dir: &Path, text: &str, read_only: bool) -> (WalkOutcome, Vec<String>) {
+        let (matcher, count) = matcher(text);
+        let walk = RootWalk {
+            root: Root::App,
+            directory: dir,
+            matcher: &matcher,
+            skip_top_level: &[],
+            directories_only_at_top: false,
+            surface: SurfaceScope::App,
+            read_only,
+        };
+        let changed = Mutex::new(Vec::new());
+        let record = |change: &Change<'_>| {
+            changed.lock().unwrap().push(format!(
+                "{} {:04o}",
+                change.path.display(),
+                change.new_mode
+            ));
+        };
+        let outcome = walk_root(&walk, count, &BuildUser::current(), 2, Some(&record)).unwrap();
+        let mut changed = changed.into_inner().unwrap();
+        changed.sort();
+        (outcome, changed)
+    }
+
+    #[test]
+    fn the_surface_counts_what_no_pattern_names_the_root_included() {
+        let dir = tree(&[
+            "log/",
+            "log/a",
+            "src/",
+            "src/b",
+            "src/c",
+            "deep/",
+            "deep/er/",
+            "deep/er/d",
+        ]);
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o777)).unwrap();
+        fs::set_permissions(dir.path().join("src/b"), fs::Permissions::from_mode(0o664)).unwrap();
+        fs::set_permissions(
+            dir.path().join("deep/er/d"),
+            fs::Permissions::from_mode(0o666),
+        )
+        .unwrap();
+        let (outcome, changed) = walk_surface(dir.path(), "/log/\n", false);
+        assert_eq!(changed, ["log 2775", "log/a 0664"]);
+        let surface = &outcome.surface;
+        assert_eq!((surface.directories, surface.files), (1, 2), "{surface:?}");
+        assert_eq!(surface.world_writable, 2);
+        let root = dir.path().display().to_string();
+        assert_eq!(
+            surface.world_writable_paths,
+            [root.clone(), format!("{root}/deep/er/d")]
+        );
+        assert_eq!(surface.made_read_only, 0);
+        // The control: the same tree, nothing writable, nothing counted.
+        let quiet = tree(&["log/", "log/a", "src/", "src/b"]);
+        let (outcome, _) = walk_surface(quiet.path(), "/log/\n", false);
+        assert!(outcome.surface.is_empty(), "{:?}", outcome.surface);
+    }
+
+    #[test]
+    fn read_only_removes_group_and_other_write_from_what_no_pattern_names() {
+        let dir = tree(&["log/", "log/a", "src/", "src/b", "src/c"]);
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o777)).unwrap();
+        fs::set_permissions(dir.path().join("src"), fs::Permissions::from_mode(0o2775)).unwrap();
+        fs::set_permissions(dir.path().join("src/b"), fs::Permissions::from_mode(0o666)).unwrap();
+        let (outcome, changed) = walk_surface(dir.path(), "/log/\n", true);
+        assert_eq!(
+            changed,
+            [" 0755", "log 2775", "log/a 0664", "src 2755", "src/b 0644"]
+        );
+        assert_eq!(outcome.surface.made_read_only, 3);
+        assert!(outcome.surface.is_empty());
+        assert_eq!(mode(dir.path()), 0o755);
+        assert_eq!(mode(&dir.path().join("src/c")), 0o644);
+        assert_eq!(
+            mode(&dir.path().join("log/a")),
+            0o664,
+            "named paths keep their bits"
+        );
+        // A second walk changes nothing: no chmod when nothing changes.
+        let (outcome, changed) = walk_surface(dir.path(), "/log/\n", true);
+        assert!(changed.is_empty(), "{changed:?}");
+        assert_eq!(outcome.surface.made_read_only, 0);
+    }
+
+    #[test]
+    fn layers_figures_are_grouped_by_layer_and_skip_the_buildpack_level() {
+        let dir = tree(&[
+            "bp/",
+            "bp/one/",
+            "bp/one/x",
+            "bp/two/",
+            "bp/two/y",
+            "bp/one.toml",
+        ]);
+        for (path, mode) in [("bp", 0o777), ("bp/one.toml", 0o666), ("bp/two/y", 0o666)] {
+            fs::set_permissions(dir.path().join(path), fs::Permissions::from_mode(mode)).unwrap();
+        }
+        let context = RootContext {
+            app_dir: Path::new("/workspace"),
+            layers_root: Path::new("/layers"),
+            app_has_entry: &|_| false,
+        };
+        let list = parse_pattern_text(".group-writable", "/layers/bp/one/\n", &context).unwrap();
+        let matcher = crate::pass::patterns::matcher_for(&list.patterns, Root::Layers).unwrap();
+        let walk = RootWalk {
+            root: Root::Layers,
+            directory: dir.path(),
+            matcher: &matcher,
+            skip_top_level: &[],
+            directories_only_at_top: true,
+            surface: SurfaceScope::Layers,
+            read_only: false,
+        };
+        let outcome = walk_root(&walk, 1, &BuildUser::current(), 2, None).unwrap();
+        let layers: Vec<&str> = outcome.layers.keys().map(String::as_str).collect();
+        assert_eq!(layers, ["bp/one", "bp/two"]);
+        assert_eq!(outcome.layers["bp/one"].counts[0].files, 1);
+        assert_eq!(outcome.layers["bp/two"].surface.files, 1);
+        // Neither the buildpack's directory nor its toml files are part of the surface.
+        assert_eq!((outcome.surface.directories, outcome.surface.files), (0, 1));
+    }
+
     #[test]
     fn an_unreadable_root_is_an_error() {
         let (matcher, _) = matcher("a\n");
@@ -686,6 +1038,8 @@ mod tests {
             matcher: &matcher,
             skip_top_level: &[],
             directories_only_at_top: false,
+            surface: SurfaceScope::App,
+            read_only: false,
         };
         assert_eq!(
             walk_root(&walk, 1, &BuildUser::current(), 2, None).err(),

@@ -3,6 +3,7 @@
 //! and each redirect. JSON, under [`KEY`].
 
 use crate::pass::PassReport;
+use crate::pass::surface::SurfaceCounts;
 use crate::pass::walk::BuildUser;
 use crate::redirects::{Applied, BuildContent, Outcome};
 use group_writable_launch::contract::TmpBase;
@@ -20,6 +21,65 @@ pub struct Policy {
     pub tmp_base: String,
     pub patterns: Vec<PatternRecord>,
     pub redirects: Vec<RedirectRecord>,
+    /// What the image leaves group- or other-writable, in three classes (absent from the
+    /// labels of builds before it existed).
+    #[serde(default)]
+    pub surface: SurfaceRecord,
+}
+
+/// The writable surface: named by a pattern, left by the platform or an earlier
+/// buildpack, and this buildpack's own redirects.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct SurfaceRecord {
+    /// Whether `BP_GROUP_WRITABLE_READ_ONLY` was on.
+    pub read_only: bool,
+    /// Entries the patterns name (all group-writable): the sums of `patterns`.
+    pub named: NamedCounts,
+    /// In the app (the app directory itself included), entries no pattern names that are
+    /// group- or other-writable, with the world-writable ones by name (up to 20).
+    pub app: SurfaceCounts,
+    /// The same in the layers of other buildpacks.
+    pub layers: SurfaceCounts,
+    /// The app paths the path redirects replaced with a symlink into the tmp base
+    /// (writable at launch there); the env redirects point into the tmp base too.
+    pub redirected: Vec<String>,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct NamedCounts {
+    pub directories: u64,
+    pub files: u64,
+}
+
+impl SurfaceRecord {
+    /// The surface of one build: the pass's figures, and the redirects it applied.
+    #[must_use]
+    pub fn new(
+        pass: &PassReport,
+        redirects: &[Applied],
+        app_dir: &std::path::Path,
+        read_only: bool,
+    ) -> SurfaceRecord {
+        let totals = pass.totals();
+        SurfaceRecord {
+            read_only,
+            named: NamedCounts {
+                directories: totals.directories,
+                files: totals.files,
+            },
+            app: pass.app_surface.clone(),
+            layers: pass.layers_surface.clone(),
+            redirected: redirects
+                .iter()
+                .filter_map(|redirect| match &redirect.outcome {
+                    Outcome::Path { path, .. } => {
+                        Some(app_dir.join(path).to_string_lossy().into_owned())
+                    }
+                    _ => None,
+                })
+                .collect(),
+        }
+    }
 }
 
 /// The uid and gid the build ran as: the owner of every app and layer file in the image.
@@ -82,6 +142,7 @@ impl Policy {
         tmp_base: &TmpBase,
         pass: &PassReport,
         redirects: &[Applied],
+        surface: SurfaceRecord,
     ) -> Policy {
         let patterns = pass
             .patterns
@@ -144,6 +205,7 @@ impl Policy {
             tmp_base: tmp_base.to_string(),
             patterns,
             redirects,
+            surface,
         }
     }
 
@@ -207,6 +269,7 @@ mod tests {
             &TmpBase::new("/tmp").unwrap(),
             &PassReport::default(),
             &redirects,
+            SurfaceRecord::default(),
         );
         assert_eq!(
             policy.to_json(),
@@ -214,7 +277,11 @@ mod tests {
                 r#"{"version":1,"build_user":{"uid":1001,"gid":1000},"tmp_base":"/tmp","patterns":[],"#,
                 r#""redirects":[{"kind":"env","id":"tmpdir","variable":"TMPDIR","value":"/tmp","when":"unset"},"#,
                 r#"{"kind":"env","id":"xdg-cache","variable":"XDG_CACHE_HOME","value":"/tmp/group-writable/xdg-cache","when":"unset_and_home_not_writable"},"#,
-                r#"{"kind":"path","id":"rails-tmp","path":"tmp","target":"/tmp/group-writable/rails-tmp","build_content":"seeded","seeded_files":2}]}"#
+                r#"{"kind":"path","id":"rails-tmp","path":"tmp","target":"/tmp/group-writable/rails-tmp","build_content":"seeded","seeded_files":2}],"#,
+                r#""surface":{"read_only":false,"named":{"directories":0,"files":0},"#,
+                r#""app":{"directories":0,"files":0,"world_writable":0,"world_writable_paths":[],"made_read_only":0},"#,
+                r#""layers":{"directories":0,"files":0,"world_writable":0,"world_writable_paths":[],"made_read_only":0},"#,
+                r#""redirected":[]}}"#
             )
         );
     }

@@ -5,6 +5,8 @@
 use crate::messages;
 use crate::pass::PassReport;
 use crate::pass::mode::Kind;
+use crate::pass::surface::SurfaceCounts;
+use crate::policy::label::SurfaceRecord;
 use crate::redirects::{Applied, BuildContent, Outcome, Skip};
 use crate::settings::{self, RedirectSetting, Settings};
 use bullet_stream::{Print, style};
@@ -69,10 +71,76 @@ pub fn pass(log: Log, report: &PassReport, settings: &Settings) -> Log {
         totals.changed,
         seconds(report.duration)
     ));
+    for note in &report.reused {
+        section = section.sub_bullet(note);
+    }
     for warning in &report.warnings {
         section = section.warning(warning);
     }
     section.done()
+}
+
+/// The writable surface section: the three classes of what the image leaves group- or
+/// other-writable in the app and the layers, and what the read-only setting removed.
+#[must_use]
+pub fn surface(log: Log, surface: &SurfaceRecord, settings: &Settings) -> Log {
+    let mut section =
+        log.bullet("Writable surface (group- or other-writable in the app and the layers)");
+    section = section.sub_bullet(format!(
+        "Named by the patterns: {}",
+        directories_and_files(surface.named.directories, surface.named.files)
+    ));
+    for (place, counts) in [("the app", &surface.app), ("the layers", &surface.layers)] {
+        section = section.sub_bullet(format!(
+            "Left writable in {place} by the platform or an earlier buildpack, named by no pattern: {}",
+            left(counts)
+        ));
+        for path in &counts.world_writable_paths {
+            section = section.sub_bullet(format!("World-writable: {path}"));
+        }
+        let unnamed = counts.world_writable - counts.world_writable_paths.len() as u64;
+        if unnamed > 0 {
+            section = section.sub_bullet(format!("World-writable: {unnamed} more in {place}"));
+        }
+    }
+    section = section.sub_bullet(if surface.redirected.is_empty() {
+        "Redirected to the tmp base: no app path".to_owned()
+    } else {
+        format!(
+            "Redirected to the tmp base (symlinks, writable at launch): {}",
+            surface.redirected.join(", ")
+        )
+    });
+    let removed = surface.app.made_read_only + surface.layers.made_read_only;
+    let remaining = surface.app.directories
+        + surface.app.files
+        + surface.layers.directories
+        + surface.layers.files;
+    section = section.sub_bullet(if settings.read_only {
+        format!(
+            "Made read-only for group and other ({}=true): {removed} {}",
+            settings::READ_ONLY,
+            if removed == 1 { "entry" } else { "entries" }
+        )
+    } else if remaining > 0 {
+        format!(
+            "{}=true would make the entries left writable read-only for group and other",
+            settings::READ_ONLY
+        )
+    } else {
+        format!("Nothing else is writable ({} is off)", settings::READ_ONLY)
+    });
+    section.done()
+}
+
+/// "1 directory and 3 files (1 world-writable)", or "nothing".
+fn left(counts: &SurfaceCounts) -> String {
+    let entries = directories_and_files(counts.directories, counts.files);
+    if counts.world_writable == 0 {
+        entries
+    } else {
+        format!("{entries} ({} world-writable)", counts.world_writable)
+    }
 }
 
 /// The redirects section: each applied redirect, and each skipped one that was asked for

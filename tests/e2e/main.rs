@@ -9,7 +9,9 @@
 //! - `audit`: `group-writable-audit` on the exported images agrees with what the run user
 //!   can write in them;
 //! - `redirects`: on a read-only root, the well-known run-time writes of Rails-, Node- and
-//!   Python-shaped apps land in /tmp, through the exec.d helper the launcher runs.
+//!   Python-shaped apps land in /tmp, through the exec.d helper the launcher runs;
+//! - `surface`: the report of what the image leaves writable, the read-only setting, and
+//!   a label that stays the same across rebuilds that reuse a layer.
 //!
 //! Every check runs against a control build too, without the buildpack, where it must
 //! fail: otherwise it would prove nothing.
@@ -38,6 +40,7 @@ mod probe;
 mod redirects;
 #[path = "../support/mod.rs"]
 mod support;
+mod surface;
 #[path = "../support/writable_paths.rs"]
 mod writable_paths;
 
@@ -54,6 +57,7 @@ fn main() -> ExitCode {
         .into_iter()
         .chain(redirects::trials())
         .chain(audit::trials())
+        .chain(surface::trials())
         .collect();
 
     // Checked only when a test will run: `cargo test -- --ignored` (the libcnb-test

@@ -69,6 +69,22 @@ impl Platform {
         })
     }
 
+    /// Empties the build cache of the builds named `name` (the previous image stays).
+    pub(crate) fn clear_cache(&self, name: &str) {
+        let cache = self.work_root.join(name).join("cache");
+        if cache.exists() {
+            for entry in std::fs::read_dir(&cache).expect("the cache directory") {
+                let path = entry.expect("a cache entry").path();
+                if path.is_dir() {
+                    std::fs::remove_dir_all(&path)
+                } else {
+                    std::fs::remove_file(&path)
+                }
+                .unwrap_or_else(|error| panic!("could not remove {}: {error}", path.display()));
+            }
+        }
+    }
+
     /// The packaged group-writable buildpack.
     pub(crate) fn buildpack(&self) -> &Path {
         &self.buildpack
@@ -94,6 +110,9 @@ impl Platform {
         for (name, value) in &build.env {
             command.arg("--env").arg(format!("{name}={value}"));
         }
+        if build.group_writable_checkout {
+            command.arg("--checkout-umask").arg("002");
+        }
         let output = run_checked(&mut command, &format!("cnb build ({name})"))?;
         record_timing(&format!("build {name}"), started.elapsed());
         let stdout = String::from_utf8_lossy(&output.stdout);
@@ -116,6 +135,9 @@ pub(crate) struct Build {
     pub(crate) buildpacks: Vec<PathBuf>,
     pub(crate) env: Vec<(String, String)>,
     pub(crate) gid: u32,
+    /// The app as a checkout under umask 002 has it (group-writable everywhere), rather
+    /// than umask 022's.
+    pub(crate) group_writable_checkout: bool,
 }
 
 impl Build {
@@ -126,7 +148,20 @@ impl Build {
             buildpacks,
             env: Vec::new(),
             gid: SHARED_GID,
+            group_writable_checkout: false,
         }
+    }
+
+    /// Sets `name` to `value` in `/platform/env` (`pack build --env`).
+    pub(crate) fn env(mut self, name: &str, value: &str) -> Build {
+        self.env.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// The app as a checkout under umask 002 has it.
+    pub(crate) fn umask_002_checkout(mut self) -> Build {
+        self.group_writable_checkout = true;
+        self
     }
 
     /// The build as 1001 in group `gid` (`pack build --gid`).
@@ -221,6 +256,48 @@ impl Image {
             String::from_utf8_lossy(&output.stderr)
         );
         Report::parse(&stdout)
+    }
+
+    /// The digest of the image's config (`sha256:...`), from its OCI layout.
+    pub(crate) fn config_digest(&self) -> String {
+        self.manifest()["config"]["digest"]
+            .as_str()
+            .expect("a config digest")
+            .to_owned()
+    }
+
+    /// The image's config, parsed.
+    pub(crate) fn config(&self) -> serde_json::Value {
+        self.blob(&self.config_digest())
+    }
+
+    /// The group-writable policy label, parsed.
+    pub(crate) fn policy_label(&self) -> serde_json::Value {
+        let config = self.config();
+        let label = config["config"]["Labels"]["io.github.cnb-utils.group-writable.policy"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no policy label in {}", self.layout.display()));
+        serde_json::from_str(label).expect("the policy label is JSON")
+    }
+
+    fn manifest(&self) -> serde_json::Value {
+        let index = Self::json(&self.layout.join("index.json"));
+        let digest = index["manifests"][0]["digest"]
+            .as_str()
+            .expect("a manifest");
+        self.blob(digest)
+    }
+
+    fn blob(&self, digest: &str) -> serde_json::Value {
+        let (algorithm, hex) = digest.split_once(':').expect("an algorithm:hex digest");
+        Self::json(&self.layout.join("blobs").join(algorithm).join(hex))
+    }
+
+    fn json(path: &Path) -> serde_json::Value {
+        let text = std::fs::read(path)
+            .unwrap_or_else(|error| panic!("could not read {}: {error}", path.display()));
+        serde_json::from_slice(&text)
+            .unwrap_or_else(|error| panic!("{} is not JSON: {error}", path.display()))
     }
 
     /// `cnb digests`: the image's layer digests, then the app and buildpack layers'.

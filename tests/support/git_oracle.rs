@@ -12,6 +12,7 @@
 #![allow(dead_code)]
 
 use super::modes_by_path;
+use group_writable::pass::surface::LayerRecords;
 use group_writable::pass::walk::BuildUser;
 use group_writable::pass::{self, PassInput};
 use group_writable::settings::Settings;
@@ -342,6 +343,7 @@ pub fn compare(oracle: &GitOracle, tree: &Tree, patterns: &str) -> Comparison {
         settings: &settings,
         user: &BuildUser::current(),
         threads: 2,
+        previous: &LayerRecords::default(),
     })
     .unwrap_or_else(|error| panic!("the pass failed: {error}"));
     let mut pass_lines = BTreeMap::new();

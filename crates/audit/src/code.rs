@@ -7,6 +7,7 @@
 use crate::access::Writable;
 use crate::policy::{APP_DIR, LAYERS_DIR};
 use crate::tree::{NodeKind, Tree};
+use group_writable::pass::code::{app_code, layer_code};
 use serde::Deserialize;
 
 /// The commands of an image: what starts when it runs.
@@ -186,29 +187,17 @@ impl Commands {
                 return Some(format!("holds {what} (/{command}), which can be replaced"));
             }
         }
-        if path == APP_DIR && is_dir {
-            return Some(
-                "the app directory: a `.profile` created here is sourced at every start".to_owned(),
-            );
-        }
-        if path == format!("{APP_DIR}/.profile") && !is_dir {
-            return Some("the app's .profile, sourced at every start".to_owned());
+        // The fixed places are the buildpack's own definition, so the build's warning
+        // and the audit agree (`group_writable::pass::code`).
+        if let Some(relative) = path
+            .strip_prefix(APP_DIR)
+            .and_then(|rest| rest.strip_prefix('/').or((rest.is_empty()).then_some("")))
+        {
+            return app_code(relative, is_dir).map(str::to_owned);
         }
         let rest = path.strip_prefix(LAYERS_DIR)?.strip_prefix('/')?;
         let components: Vec<&str> = rest.split('/').collect();
-        match (components.as_slice(), is_dir) {
-            ([_buildpack], true) => Some("a buildpack's layers directory: a layer created here with exec.d/ or profile.d/ runs at every start".to_owned()),
-            ([_, _layer], true) => Some("a layer: exec.d/ or profile.d/ created here run at every start".to_owned()),
-            ([_, _, "exec.d", ..], true) => Some("an exec.d directory: a program added here runs at every start".to_owned()),
-            ([_, _, "exec.d", ..], false) => Some("an exec.d program: the launcher runs it at every start".to_owned()),
-            ([_, _, "profile.d", ..], true) => Some("a profile.d directory: a script added here is sourced at every start".to_owned()),
-            ([_, _, "profile.d", ..], false) => Some("a profile.d script: sourced at every start".to_owned()),
-            ([_, _, "bin", ..], true) => Some("a layer's bin/ directory, on PATH at launch: a program added here can shadow a command".to_owned()),
-            ([_, _, "bin", ..], false) if writable.node.mode & 0o111 != 0 => {
-                Some("an executable in a layer's bin/, on PATH at launch".to_owned())
-            }
-            _ => None,
-        }
+        layer_code(&components, is_dir, writable.node.mode).map(str::to_owned)
     }
 }
 

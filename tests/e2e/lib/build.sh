@@ -45,12 +45,17 @@ install_buildpacks() {
 
 # copy_app APP WORKSPACE: the app as the build sees it. pack keeps the host's file modes,
 # so a group-writable host umask would make files group-writable before any buildpack
-# runs; the copy drops group and other write bits, as a checkout under umask 022 has them.
+# runs; the copy drops group and other write bits, as a checkout under umask 022 has them,
+# or, with `checkout_umask=002` (cnb build --checkout-umask 002), gives group write to
+# everything, as a checkout under umask 002 has it.
 copy_app() {
   local app=$1 workspace=$2
   [ -d "$app" ] || die "app directory $app does not exist"
   cp -a "$app/." "$workspace/"
   chmod -R go-w "$workspace"
+  if [ "${checkout_umask:-022}" = 002 ]; then
+    find "$workspace" -mindepth 1 -exec chmod g+w {} +
+  fi
 }
 
 # write_platform_env WORK NAME=VALUE...: /platform/env/NAME files, what `pack build --env` writes.
