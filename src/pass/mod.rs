@@ -265,9 +265,16 @@ fn walk_roots(
         match root {
             Root::App => app_surface = outcome.surface,
             Root::Layers => {
-                layers_surface = outcome.surface;
+                // Only launch layers are in the image: the surface counts those (a
+                // build- or cache-only layer is walked, and changed, but not exported).
+                let layers = launch_layers(directory, &layers_skips);
+                for (layer, figures) in &outcome.layers {
+                    if layers.on_disk.contains(layer) {
+                        layers_surface += &figures.surface;
+                    }
+                }
                 records = record_layers(&list.patterns, &outcome.layers);
-                for layer in reused_layers(directory, &layers_skips) {
+                for layer in layers.reused {
                     let Some(figures) = input.previous.layers.get(&layer).cloned() else {
                         reused.extend(reuse_notes(directory, &layer, &list.patterns, false));
                         continue;
@@ -346,10 +353,17 @@ fn carry(
     *surface += &figures.surface;
 }
 
-/// The layers of other buildpacks that the lifecycle reuses from the previous image, as
-/// `<buildpack dir>/<layer>`: their `<layer>.toml` says `launch = true` and their directory
-/// is not there (what libpak-based buildpacks leave for a launch layer they keep).
-fn reused_layers(layers_root: &Path, skips: &[&OsStr]) -> Vec<String> {
+/// The launch layers of other buildpacks, as `<buildpack dir>/<layer>`: their
+/// `<layer>.toml` says `launch = true`.
+struct LaunchLayers {
+    /// Their directory is there.
+    on_disk: std::collections::BTreeSet<String>,
+    /// Their directory is not: the lifecycle reuses them from the previous image (what
+    /// libpak-based buildpacks leave for a launch layer they keep). Sorted.
+    reused: Vec<String>,
+}
+
+fn launch_layers(layers_root: &Path, skips: &[&OsStr]) -> LaunchLayers {
     #[derive(serde::Deserialize)]
     struct LayerToml {
         #[serde(default)]
@@ -360,9 +374,12 @@ fn reused_layers(layers_root: &Path, skips: &[&OsStr]) -> Vec<String> {
         #[serde(default)]
         launch: bool,
     }
-    let mut reused = Vec::new();
+    let mut layers = LaunchLayers {
+        on_disk: std::collections::BTreeSet::new(),
+        reused: Vec::new(),
+    };
     let Ok(buildpacks) = std::fs::read_dir(layers_root) else {
-        return reused;
+        return layers;
     };
     for buildpack in buildpacks.flatten() {
         let name = buildpack.file_name();
@@ -387,13 +404,19 @@ fn reused_layers(layers_root: &Path, skips: &[&OsStr]) -> Vec<String> {
                 .ok()
                 .and_then(|toml| toml.types)
                 .is_some_and(|types| types.launch);
-            if launch && buildpack.path().join(layer).symlink_metadata().is_err() {
-                reused.push(format!("{}/{layer}", name.to_string_lossy()));
+            if !launch {
+                continue;
+            }
+            let key = format!("{}/{layer}", name.to_string_lossy());
+            if buildpack.path().join(layer).symlink_metadata().is_err() {
+                layers.reused.push(key);
+            } else {
+                layers.on_disk.insert(key);
             }
         }
     }
-    reused.sort();
-    reused
+    layers.reused.sort();
+    layers
 }
 
 /// The log notes for a reused layer: one per pattern that addresses it.
