@@ -3,7 +3,7 @@
 
 use crate::error::{self, GroupWritableError};
 use crate::pass::patterns::Pattern;
-use crate::pass::surface::{LayerRecords, RecordsMetadata};
+use crate::pass::surface::RecordsMetadata;
 use crate::pass::walk::BuildUser;
 use crate::pass::{self, PassInput};
 use crate::policy::label::{self, BuildIds, Policy, SurfaceRecord};
@@ -20,8 +20,7 @@ use libcnb::data::layer_name;
 use libcnb::detect::{DetectContext, DetectResult, DetectResultBuilder};
 use libcnb::generic::{GenericMetadata, GenericPlatform};
 use libcnb::layer::{
-    CachedLayerDefinition, InvalidMetadataAction, LayerState, RestoredLayerAction,
-    UncachedLayerDefinition,
+    CachedLayerDefinition, InvalidMetadataAction, RestoredLayerAction, UncachedLayerDefinition,
 };
 use libcnb::{Buildpack, Env, Platform, additional_buildpack_binary_path};
 use std::io::stdout;
@@ -50,22 +49,10 @@ impl Buildpack for GroupWritableBuildpack {
             .map_err(GroupWritableError::Settings)?;
         let user = BuildUser::current();
         // The figures of each layer, kept from build to build (cache only, never in the
-        // image), for the layers the lifecycle reuses from the previous image.
-        let records_layer = context.cached_layer(
-            layer_name!("surface"),
-            CachedLayerDefinition {
-                build: false,
-                launch: false,
-                invalid_metadata_action: &|_| InvalidMetadataAction::DeleteLayer,
-                restored_layer_action: &|metadata: &RecordsMetadata, _| {
-                    (RestoredLayerAction::KeepLayer, metadata.records())
-                },
-            },
-        )?;
-        let previous = match &records_layer.state {
-            LayerState::Restored { cause } => cause.clone(),
-            LayerState::Empty { .. } => LayerRecords::default(),
-        };
+        // image), for the layers the lifecycle reuses from the previous image. Read before
+        // the pass, and the layer written only after it succeeded: a failed build leaves
+        // nothing behind.
+        let previous = RecordsMetadata::previous(&context.layers_dir, RECORDS_LAYER);
         let report = pass::run(&PassInput {
             app_dir: &context.app_dir,
             layers_dir: &context.layers_dir,
@@ -75,6 +62,15 @@ impl Buildpack for GroupWritableBuildpack {
             previous: &previous,
         })
         .map_err(GroupWritableError::Pass)?;
+        let records_layer = context.cached_layer(
+            layer_name!("surface"),
+            CachedLayerDefinition {
+                build: false,
+                launch: false,
+                invalid_metadata_action: &|_| InvalidMetadataAction::DeleteLayer,
+                restored_layer_action: &|_: &RecordsMetadata, _| RestoredLayerAction::KeepLayer,
+            },
+        )?;
         records_layer.write_metadata(RecordsMetadata::new(&report.records))?;
         let log = report::pass(log, &report, &settings);
 
@@ -136,6 +132,10 @@ impl Buildpack for GroupWritableBuildpack {
     }
 }
 
+/// This buildpack's cache-only layer that keeps each layer's figures (`layer_name!` needs
+/// a literal, so the name is written twice; a unit test keeps them equal).
+const RECORDS_LAYER: &str = "surface";
+
 /// A settings lookup: the platform's variables first, then the process environment.
 fn lookup(platform_env: &Env) -> impl Fn(&str) -> Option<String> + '_ {
     move |name| {
@@ -148,4 +148,14 @@ fn lookup(platform_env: &Env) -> impl Fn(&str) -> Option<String> + '_ {
 /// Threads for the walk: the available cores, at most 8.
 fn walk_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_records_layer_is_read_where_it_is_written() {
+        assert_eq!(layer_name!("surface").as_str(), RECORDS_LAYER);
+    }
 }

@@ -104,6 +104,21 @@ impl RecordsMetadata {
         }
     }
 
+    /// The records the previous build left in the layer `name` of `layers_dir` (restored
+    /// from the cache), or none.
+    #[must_use]
+    pub fn previous(layers_dir: &std::path::Path, name: &str) -> LayerRecords {
+        #[derive(Deserialize)]
+        struct LayerToml {
+            metadata: Option<RecordsMetadata>,
+        }
+        libcnb::read_toml_file::<LayerToml>(layers_dir.join(format!("{name}.toml")))
+            .ok()
+            .and_then(|toml| toml.metadata)
+            .map(|metadata| metadata.records())
+            .unwrap_or_default()
+    }
+
     /// The records, or none when they cannot be read (a record of another version).
     #[must_use]
     pub fn records(&self) -> LayerRecords {
