@@ -195,11 +195,6 @@ fn bad_input_fails_the_build_with_a_clear_message() {
             &[".group-writable line 1 contains a NUL byte"],
         ),
         (
-            "non-ASCII bracket",
-            b"caf[\xc3\xa9e]\n",
-            &[".group-writable:1", "non-ASCII character `\u{e9}`"],
-        ),
-        (
             "whole layers root",
             b"/layers/\n",
             &["names the layers directory itself"],

@@ -155,7 +155,7 @@ fn arbitrary_bytes_never_panic() {
 fn single_lines_never_panic() {
     run("single lines", grammar_text(), |text| {
         for raw in text.split('\n') {
-            if let Ok(Line::Pattern(git)) = Line::parse(raw) {
+            if let Line::Pattern(git) = Line::parse(raw) {
                 check_written_lines(&git)?;
                 let matcher = Matcher::new([(0, &git)])
                     .map_err(|error| TestCaseError::fail(format!("{raw:?}: {error}")))?;

@@ -5,7 +5,7 @@
 //! Reading the file itself (size, type, encoding) is `read_pattern_file`; splitting text
 //! into lines and lines into patterns is pure and unit-tested.
 
-use group_writable_gitignore::git_pattern::{GitPattern, Line, NeverMatches, SyntaxError};
+use group_writable_gitignore::git_pattern::{GitPattern, Line, NeverMatches};
 use group_writable_gitignore::matcher::{Matcher, TooComplex};
 use std::fmt;
 use std::fs;
@@ -108,12 +108,9 @@ pub enum PatternErrorKind {
     /// A `..` component: patterns cannot leave their root.
     ParentComponent,
     /// An absolute path that is neither in the app nor in the layers.
-    OutsideRoots {
-        first_component: String,
-    },
+    OutsideRoots { first_component: String },
     /// `/layers/` or `/workspace/` alone: the whole root.
     WholeRoot(Root),
-    Syntax(SyntaxError),
 }
 
 /// Parses pattern text (the whole pattern file, or one variable) into patterns.
@@ -162,13 +159,13 @@ fn parse_lines<'t>(
         };
         let text = raw.strip_suffix('\r').unwrap_or(raw).to_owned();
         match Line::parse(raw) {
-            Ok(Line::Nothing) => {}
-            Ok(Line::NeverMatches(reason)) => list.inert.push(InertLine {
+            Line::Nothing => {}
+            Line::NeverMatches(reason) => list.inert.push(InertLine {
                 location,
                 text,
                 reason,
             }),
-            Ok(Line::Pattern(git)) => match place(&git, context) {
+            Line::Pattern(git) => match place(&git, context) {
                 Ok((root, git)) => list.patterns.push(Pattern {
                     location,
                     text,
@@ -181,11 +178,6 @@ fn parse_lines<'t>(
                     kind,
                 }),
             },
-            Err(error) => errors.push(PatternError {
-                location,
-                text,
-                kind: PatternErrorKind::Syntax(error),
-            }),
         }
     }
     if errors.is_empty() {
@@ -566,15 +558,11 @@ mod tests {
     }
 
     #[test]
-    fn non_ascii_bracket_expressions_are_refused() {
-        let errors = parse("ok\nfile[é]\n").unwrap_err();
-        assert_eq!(errors.len(), 1);
-        assert_eq!(errors[0].location.line, 2);
-        assert!(matches!(
-            errors[0].kind,
-            PatternErrorKind::Syntax(SyntaxError::NonAsciiInClass('é'))
-        ));
-        assert!(errors[0].to_string().contains("`file[é]`"));
+    fn non_ascii_bracket_expressions_are_patterns() {
+        // git reads `[é]` as a set of two bytes; see crates/gitignore's git_pattern.
+        let list = parse("ok\nfile[é]*\n[!é]\n").unwrap();
+        assert_eq!(list.patterns.len(), 3);
+        assert!(list.patterns[1].git.needs_byte_regex());
     }
 
     #[test]

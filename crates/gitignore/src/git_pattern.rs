@@ -28,9 +28,14 @@
 //! So this module parses a line the way git's `dir.c` and `wildmatch.c` do into
 //! [`GitPattern`] tokens, and [`GitPattern::ignore_lines`] writes them back out with every
 //! literal escaped and every bracket expression normalized, so the `ignore` crate has
-//! nothing left to interpret differently. Bracket expressions are byte sets in git; a
-//! non-ASCII character inside one cannot be expressed for `globset`, so it is rejected
-//! with an error rather than matched differently.
+//! nothing left to interpret differently.
+//!
+//! Bracket expressions are byte sets in git: `[é]` is the set of the two UTF-8 bytes of
+//! `é`, so `caf[é]*` matches `café` (the class takes 0xC3, the star 0xA9) and `[!é]` any
+//! one byte but those two. `globset` matches bytes too, but its glob text can only name
+//! whole characters, so a set holding a non-ASCII byte cannot always be written for it.
+//! Such a pattern gets a byte-exact regular expression instead
+//! ([`GitPattern::byte_regex`]), which the matcher runs beside `ignore`'s lines.
 //!
 //! Writing the result out has pitfalls of its own, each covered by a regression case in
 //! `tests/conformance.rs`: `ignore` anchors any line with a `/` in it (a negated class
@@ -71,25 +76,46 @@ pub enum Token {
     /// A run of two or more stars between separators (or the pattern's ends): any bytes,
     /// `/` included. Followed by an unescaped `/`, git also lets `**/` match nothing.
     DoubleStar,
-    /// `[...]`: one byte from (or, negated, not from) an ASCII set, never `/`.
+    /// `[...]`: one byte from (or, negated, not from) a set of bytes, never `/`.
     Class(ByteClass),
 }
 
-/// The byte set of a bracket expression. Only ASCII members can occur (see module docs).
+/// The byte set of a bracket expression, as git reads it: byte by byte, so a non-ASCII
+/// character written inside contributes each of its UTF-8 bytes (see module docs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ByteClass {
     pub negated: bool,
     /// Bit `b` set means byte `b` (0..128) is a member.
     pub members: u128,
+    /// Bit `b` set means byte `128 + b` is a member.
+    pub high: u128,
 }
 
-/// Why a line cannot be used as a pattern.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum SyntaxError {
-    #[error(
-        "the bracket expression holds the non-ASCII character `{0}`; git matches `[...]` byte by byte, so it can never match that character as a whole"
-    )]
-    NonAsciiInClass(char),
+impl ByteClass {
+    /// Whether byte `byte` is written in the set (before negation).
+    #[must_use]
+    pub fn has(&self, byte: u8) -> bool {
+        if byte < 128 {
+            self.members & (1u128 << byte) != 0
+        } else {
+            self.high & (1u128 << (byte - 128)) != 0
+        }
+    }
+
+    fn insert(&mut self, byte: u8) {
+        if byte < 128 {
+            self.members |= 1u128 << byte;
+        } else {
+            self.high |= 1u128 << (byte - 128);
+        }
+    }
+
+    /// Whether the set one byte of a path is matched against (after negation, without
+    /// `/`, which git never matches with `[...]`) holds this byte.
+    #[must_use]
+    pub fn matches(&self, byte: u8) -> bool {
+        byte != b'/' && self.has(byte) != self.negated
+    }
 }
 
 /// What a line of a pattern file is.
@@ -142,14 +168,15 @@ impl Line {
     /// Reads one line (without its `\n`) the way git's `add_patterns_from_buffer` does:
     /// `#` starts a comment, one trailing carriage return is dropped, then trailing spaces
     /// unless escaped with a backslash.
-    pub fn parse(raw: &str) -> Result<Line, SyntaxError> {
+    #[must_use]
+    pub fn parse(raw: &str) -> Line {
         if raw.is_empty() || raw.starts_with('#') {
-            return Ok(Line::Nothing);
+            return Line::Nothing;
         }
         let line = raw.strip_suffix('\r').unwrap_or(raw);
         let line = trim_trailing_spaces(line);
         if line.is_empty() {
-            return Ok(Line::Nothing);
+            return Line::Nothing;
         }
 
         let (negated, body) = match line.strip_prefix('!') {
@@ -161,9 +188,9 @@ impl Line {
             None => (false, body),
         };
         if body.is_empty() {
-            return Ok(Line::NeverMatches(NeverMatches::Empty));
+            return Line::NeverMatches(NeverMatches::Empty);
         }
-        match tokenize(body)? {
+        match tokenize(body) {
             Ok(tokens) => {
                 let pattern = GitPattern {
                     negated,
@@ -172,13 +199,13 @@ impl Line {
                     path_pattern: body.contains('/'),
                     tokens,
                 };
-                Ok(if pattern.has_empty_component() {
+                if pattern.has_empty_component() {
                     Line::NeverMatches(NeverMatches::EmptyComponent)
                 } else {
                     Line::Pattern(pattern)
-                })
+                }
             }
-            Err(never) => Ok(Line::NeverMatches(never)),
+            Err(never) => Line::NeverMatches(never),
         }
     }
 }
@@ -224,10 +251,16 @@ fn trim_trailing_spaces(line: &str) -> &str {
     &line[..end]
 }
 
-/// Splits a pattern body into tokens as `wildmatch.c` reads it. The outer `Result` is a
-/// hard error; the inner `Err` says the pattern is valid for git but never matches.
-fn tokenize(body: &str) -> Result<Result<Vec<Token>, NeverMatches>, SyntaxError> {
+/// Splits a pattern body into tokens as `wildmatch.c` reads it. `Err` says the pattern is
+/// valid for git but never matches.
+fn tokenize(body: &str) -> Result<Vec<Token>, NeverMatches> {
     let chars: Vec<char> = body.chars().collect();
+    // The byte offset of each character, and of the end: classes are read byte by byte.
+    let offsets: Vec<usize> = body
+        .char_indices()
+        .map(|(offset, _)| offset)
+        .chain([body.len()])
+        .collect();
     let has_slash = chars.contains(&'/');
     let mut tokens = Vec::with_capacity(chars.len());
     let mut i = 0;
@@ -235,13 +268,13 @@ fn tokenize(body: &str) -> Result<Result<Vec<Token>, NeverMatches>, SyntaxError>
         match chars[i] {
             '\\' => {
                 let Some(&next) = chars.get(i + 1) else {
-                    return Ok(Err(NeverMatches::TrailingBackslash));
+                    return Err(NeverMatches::TrailingBackslash);
                 };
                 tokens.push(if next == '/' {
                     if i == 0 {
                         // git strips only an unescaped leading `/`; wildmatch then wants a
                         // `/` where no relative path has one.
-                        return Ok(Err(NeverMatches::LeadingEscapedSlash));
+                        return Err(NeverMatches::LeadingEscapedSlash);
                     }
                     Token::Slash { escaped: true }
                 } else {
@@ -281,115 +314,97 @@ fn tokenize(body: &str) -> Result<Result<Vec<Token>, NeverMatches>, SyntaxError>
                     }
                 });
             }
-            '[' => match parse_class(&chars, i + 1)? {
-                Ok((class, next)) => {
-                    // No path byte can match a set without members (a `/` or NUL is no
-                    // member: git never matches `/` with `[...]`, and names hold no NUL).
-                    let usable = class.members & !((1u128 << b'/') | 1);
-                    if !class.negated && usable == 0 {
-                        return Ok(Err(NeverMatches::EmptyBracket));
-                    }
-                    tokens.push(Token::Class(class));
-                    i = next;
+            '[' => {
+                let (class, next) = parse_class(body.as_bytes(), offsets[i] + 1)?;
+                // No path byte can match a set without members (a `/` or NUL is no
+                // member: git never matches `/` with `[...]`, and names hold no NUL).
+                let usable = class.members & !((1u128 << b'/') | 1);
+                if !class.negated && usable == 0 && class.high == 0 {
+                    return Err(NeverMatches::EmptyBracket);
                 }
-                Err(never) => return Ok(Err(never)),
-            },
+                tokens.push(Token::Class(class));
+                // A class ends with the ASCII `]`, so on a character boundary.
+                i = offsets.partition_point(|&offset| offset < next);
+            }
             ch => {
                 tokens.push(Token::Literal { ch, escaped: false });
                 i += 1;
             }
         }
     }
-    Ok(Ok(tokens))
+    Ok(tokens)
 }
 
-/// Parses a bracket expression whose `[` is just before `start`, following the class
-/// branch of `wildmatch.c` step by step. Returns the class and the index after its `]`.
-fn parse_class(
-    chars: &[char],
-    start: usize,
-) -> Result<Result<(ByteClass, usize), NeverMatches>, SyntaxError> {
-    let at = |i: usize| chars.get(i).copied();
+/// Parses a bracket expression whose `[` is just before byte `start`, following the class
+/// branch of `wildmatch.c` step by step, byte by byte as it does (a non-ASCII character is
+/// its UTF-8 bytes, each a member or a range endpoint of its own). Returns the class and
+/// the byte offset after its `]`.
+fn parse_class(bytes: &[u8], start: usize) -> Result<(ByteClass, usize), NeverMatches> {
+    let at = |i: usize| bytes.get(i).copied();
     let mut p = start;
     let mut class = ByteClass {
         negated: false,
         members: 0,
+        high: 0,
     };
-    if matches!(at(p), Some('!' | '^')) {
+    if matches!(at(p), Some(b'!' | b'^')) {
         class.negated = true;
         p += 1;
     }
-    let add = |class: &mut ByteClass, lo: char, hi: char| -> Result<(), SyntaxError> {
-        for ch in [lo, hi] {
-            if !ch.is_ascii() {
-                return Err(SyntaxError::NonAsciiInClass(ch));
-            }
-        }
-        for byte in (lo as u8)..=(hi as u8) {
-            class.members |= 1u128 << byte;
-        }
-        Ok(())
-    };
     // `prev` is the previous member usable as a range start; wildmatch resets it to
     // nothing after a range or a named class.
-    let mut prev: Option<char> = None;
+    let mut prev: Option<u8> = None;
     let mut first = true;
     loop {
-        let Some(ch) = at(p) else {
-            return Ok(Err(NeverMatches::UnclosedBracket));
+        let Some(byte) = at(p) else {
+            return Err(NeverMatches::UnclosedBracket);
         };
-        if ch == ']' && !first {
-            return Ok(Ok((class, p + 1)));
+        if byte == b']' && !first {
+            return Ok((class, p + 1));
         }
         first = false;
-        if ch == '\\' {
+        if byte == b'\\' {
             let Some(escaped) = at(p + 1) else {
-                return Ok(Err(NeverMatches::UnclosedBracket));
+                return Err(NeverMatches::UnclosedBracket);
             };
-            add(&mut class, escaped, escaped)?;
+            class.insert(escaped);
             prev = Some(escaped);
             p += 2;
-        } else if ch == '-' && prev.is_some() && at(p + 1).is_some_and(|next| next != ']') {
+        } else if byte == b'-' && prev.is_some() && at(p + 1).is_some_and(|next| next != b']') {
             let mut end_at = p + 1;
-            if at(end_at) == Some('\\') {
+            if at(end_at) == Some(b'\\') {
                 end_at += 1;
             }
             let Some(hi) = at(end_at) else {
-                return Ok(Err(NeverMatches::UnclosedBracket));
+                return Err(NeverMatches::UnclosedBracket);
             };
             let lo = prev.take().unwrap_or(hi);
-            if lo <= hi {
-                add(&mut class, lo, hi)?;
-            } else if !lo.is_ascii() || !hi.is_ascii() {
-                return Err(SyntaxError::NonAsciiInClass(if lo.is_ascii() {
-                    hi
-                } else {
-                    lo
-                }));
+            // A reversed range adds nothing: its first endpoint is already a member.
+            for member in lo..=hi {
+                class.insert(member);
             }
             p = end_at + 1;
-        } else if ch == '[' && at(p + 1) == Some(':') {
+        } else if byte == b'[' && at(p + 1) == Some(b':') {
             let name_start = p + 2;
-            let Some(close) = (name_start..chars.len()).find(|&i| chars[i] == ']') else {
-                return Ok(Err(NeverMatches::UnclosedBracket));
+            let Some(close) = (name_start..bytes.len()).find(|&i| bytes[i] == b']') else {
+                return Err(NeverMatches::UnclosedBracket);
             };
-            if close > name_start && chars[close - 1] == ':' {
-                let name: String = chars[name_start..close - 1].iter().collect();
-                let Some(members) = posix_class(&name) else {
-                    return Ok(Err(NeverMatches::UnknownCharacterClass));
+            if close > name_start && bytes[close - 1] == b':' {
+                let Some(members) = posix_class(&bytes[name_start..close - 1]) else {
+                    return Err(NeverMatches::UnknownCharacterClass);
                 };
                 class.members |= members;
                 prev = None;
                 p = close + 1;
             } else {
                 // No `:]`: wildmatch takes the `[` as an ordinary member.
-                add(&mut class, '[', '[')?;
-                prev = Some('[');
+                class.insert(b'[');
+                prev = Some(b'[');
                 p += 1;
             }
         } else {
-            add(&mut class, ch, ch)?;
-            prev = Some(ch);
+            class.insert(byte);
+            prev = Some(byte);
             p += 1;
         }
     }
@@ -397,7 +412,7 @@ fn parse_class(
 
 /// The members of a POSIX character class as git defines them (`sane_ctype`: ASCII only,
 /// and `[:space:]` is tab, newline, carriage return and space).
-fn posix_class(name: &str) -> Option<u128> {
+fn posix_class(name: &[u8]) -> Option<u128> {
     let range = |lo: u8, hi: u8| -> u128 { (lo..=hi).fold(0, |set, b| set | (1u128 << b)) };
     let bytes = |list: &[u8]| -> u128 { list.iter().fold(0, |set, &b| set | (1u128 << b)) };
     let digit = range(b'0', b'9');
@@ -405,18 +420,18 @@ fn posix_class(name: &str) -> Option<u128> {
     let lower = range(b'a', b'z');
     let graph = range(0x21, 0x7e);
     Some(match name {
-        "alnum" => digit | upper | lower,
-        "alpha" => upper | lower,
-        "blank" => bytes(b" \t"),
-        "cntrl" => range(0x00, 0x1f) | bytes(&[0x7f]),
-        "digit" => digit,
-        "graph" => graph,
-        "lower" => lower,
-        "print" => graph | bytes(b" "),
-        "punct" => graph & !(digit | upper | lower),
-        "space" => bytes(b" \t\n\r"),
-        "upper" => upper,
-        "xdigit" => digit | range(b'A', b'F') | range(b'a', b'f'),
+        b"alnum" => digit | upper | lower,
+        b"alpha" => upper | lower,
+        b"blank" => bytes(b" \t"),
+        b"cntrl" => range(0x00, 0x1f) | bytes(&[0x7f]),
+        b"digit" => digit,
+        b"graph" => graph,
+        b"lower" => lower,
+        b"print" => graph | bytes(b" "),
+        b"punct" => graph & !(digit | upper | lower),
+        b"space" => bytes(b" \t\n\r"),
+        b"upper" => upper,
+        b"xdigit" => digit | range(b'A', b'F') | range(b'a', b'f'),
         _ => return None,
     })
 }
@@ -609,11 +624,48 @@ impl GitPattern {
 
     /// The pattern in the dialect of `ignore::gitignore::GitignoreBuilder::add_line`: one
     /// line, or where git's literal-prefix rule widens a `**`, the lines whose union git
-    /// matches (two, one, or none when it can never match).
+    /// matches (two, one, or none when it can never match). For a pattern whose classes
+    /// hold non-ASCII bytes, which glob text cannot always name, use [`Self::byte_regex`].
     #[must_use]
     pub fn ignore_lines(&self) -> Vec<String> {
+        self.bodies().iter().map(|body| self.render(body)).collect()
+    }
+
+    /// Whether a bracket expression holds a non-ASCII byte, so that only
+    /// [`Self::byte_regex`] expresses the pattern exactly.
+    #[must_use]
+    pub fn needs_byte_regex(&self) -> bool {
+        self.tokens
+            .iter()
+            .any(|token| matches!(token, Token::Class(class) if class.high != 0))
+    }
+
+    /// The pattern as one regular expression over the bytes of a path relative to the
+    /// root (`a/b`, no leading `/`), in the syntax of `regex-automata` with Unicode off,
+    /// matching exactly the paths git matches (`dir_only` and `negated` are the caller's).
+    /// It reads each body as `globset` reads the line [`Self::ignore_lines`] writes for
+    /// it, with a class as the byte set it is.
+    #[must_use]
+    pub fn byte_regex(&self) -> String {
+        let bodies: Vec<String> = self.bodies().iter().map(|body| body_regex(body)).collect();
+        // A basename pattern matches the last component (it has no `/` of its own).
+        let start = if self.is_path_pattern() {
+            "^"
+        } else {
+            "(?:^|/)"
+        };
+        if bodies.is_empty() {
+            // It can never match: a NUL is in no path.
+            return "\\x00".to_owned();
+        }
+        format!("(?s-u){start}(?:{})$", bodies.join("|"))
+    }
+
+    /// The bodies whose union git matches: one, or where git's literal-prefix rule widens
+    /// a `**`, two, one or none.
+    fn bodies(&self) -> Vec<Vec<Token>> {
         let Some(widened) = self.widened() else {
-            return vec![self.render(self.body())];
+            return vec![self.body().to_vec()];
         };
         let Widened {
             prefix,
@@ -646,11 +698,7 @@ impl GitPattern {
             direct.extend_from_slice(rest);
             direct
         });
-        [direct, deeper]
-            .into_iter()
-            .flatten()
-            .map(|body| self.render(&body))
-            .collect()
+        [direct, deeper].into_iter().flatten().collect()
     }
 
     /// Writes a body in `ignore`'s dialect. A path pattern always gets a leading `/`: git
@@ -694,6 +742,65 @@ impl GitPattern {
         }
         out
     }
+}
+
+/// One body as a regular expression over bytes (Unicode off, `.` matching any byte):
+/// what `globset` makes of the glob [`GitPattern::ignore_lines`] writes for it, with each
+/// class written as its exact byte set.
+fn body_regex(body: &[Token]) -> String {
+    let mut re = String::with_capacity(body.len() * 4);
+    let byte = |re: &mut String, byte: u8| {
+        let _ = write!(re, "\\x{byte:02x}");
+    };
+    let mut index = 0;
+    while index < body.len() {
+        let next = body.get(index + 1);
+        match &body[index] {
+            Token::Literal { ch, .. } => {
+                for &b in ch.encode_utf8(&mut [0; 4]).as_bytes() {
+                    byte(&mut re, b);
+                }
+            }
+            // `/**/` is one or more separators' worth: `/`, or `/` text `/`; `/**` at the
+            // end is `/` and anything.
+            Token::Slash { .. } if next == Some(&Token::DoubleStar) => {
+                re.push('/');
+                index += 1;
+                continue;
+            }
+            Token::Slash { .. } => re.push('/'),
+            Token::AnyByte => re.push_str("[^/]"),
+            Token::Star { .. } => re.push_str("[^/]*"),
+            Token::DoubleStar => {
+                match next {
+                    // `**\/`: git's `**` cannot match nothing here (`*/**/`, as written
+                    // for `ignore`).
+                    Some(Token::Slash { escaped: true }) => re.push_str("[^/]*/(?:.*/)?"),
+                    Some(Token::Slash { .. }) => re.push_str("(?:.*/)?"),
+                    _ => re.push_str(".*"),
+                }
+                // The `/` after it is part of what was just written.
+                index += usize::from(next.is_some_and(Token::is_slash));
+            }
+            Token::Class(class) => {
+                re.push('[');
+                let mut any = false;
+                for member in 1..=255u8 {
+                    if class.matches(member) {
+                        byte(&mut re, member);
+                        any = true;
+                    }
+                }
+                if !any {
+                    // Nothing a path holds: a NUL.
+                    byte(&mut re, 0);
+                }
+                re.push(']');
+            }
+        }
+        index += 1;
+    }
+    re
 }
 
 /// Writes one literal character so that neither `ignore`'s line handling nor `globset`
@@ -799,14 +906,14 @@ mod tests {
 
     fn pattern(raw: &str) -> GitPattern {
         match Line::parse(raw) {
-            Ok(Line::Pattern(pattern)) => pattern,
+            Line::Pattern(pattern) => pattern,
             other => panic!("{raw:?} should be a pattern, is {other:?}"),
         }
     }
 
     fn never(raw: &str) -> NeverMatches {
         match Line::parse(raw) {
-            Ok(Line::NeverMatches(reason)) => reason,
+            Line::NeverMatches(reason) => reason,
             other => panic!("{raw:?} should never match, is {other:?}"),
         }
     }
@@ -872,7 +979,7 @@ mod tests {
             "#\r",
             "#a\\ ",
         ] {
-            assert_eq!(Line::parse(raw), Ok(Line::Nothing), "{raw:?}");
+            assert_eq!(Line::parse(raw), Line::Nothing, "{raw:?}");
         }
     }
 
@@ -1156,13 +1263,63 @@ mod tests {
         assert!(matches("a[.-0]b", "a.b", false));
     }
 
+    /// The bytes of the one class in `raw`, as written (before negation).
+    fn class_bytes(raw: &str) -> Vec<u8> {
+        let tokens = pattern(raw).tokens;
+        let [Token::Class(class)] = tokens.as_slice() else {
+            panic!("{raw:?} should be one class, is {tokens:?}");
+        };
+        (0..=255u8).filter(|&byte| class.has(byte)).collect()
+    }
+
     #[test]
-    fn non_ascii_in_a_class_is_an_error() {
-        assert_eq!(Line::parse("[é]"), Err(SyntaxError::NonAsciiInClass('é')));
-        assert_eq!(Line::parse("[a-é]"), Err(SyntaxError::NonAsciiInClass('é')));
-        assert_eq!(Line::parse("[\\é]"), Err(SyntaxError::NonAsciiInClass('é')));
+    fn non_ascii_in_a_class_is_read_byte_by_byte() {
+        // `é` is 0xC3 0xA9: two members (listed in byte order).
+        assert_eq!(class_bytes("[é]"), [0xa9, 0xc3]);
+        assert_eq!(class_bytes("[!é]"), [0xa9, 0xc3]);
+        // A range ends at the first byte of a character; its other bytes are members.
+        assert_eq!(class_bytes("[a-é]"), (b'a'..=0xc3).collect::<Vec<u8>>());
+        assert_eq!(class_bytes("[a-ā]"), (b'a'..=0xc4).collect::<Vec<u8>>());
+        // `é-ê` is 0xC3, the range 0xA9-0xC3, then 0xAA; `ê-é` a reversed range 0xAA-0xC3.
+        assert_eq!(class_bytes("[é-ê]"), (0xa9..=0xc3).collect::<Vec<u8>>());
+        assert_eq!(class_bytes("[ê-é]"), (0xa9..=0xc3).collect::<Vec<u8>>());
+        // A backslash escapes one byte, the first of `é`.
+        assert_eq!(class_bytes("[\\é]"), [0xa9, 0xc3]);
         // Outside a class non-ASCII text is fine.
         assert_eq!(lines("é*"), ["é*"]);
+        assert!(pattern("caf[é]*").needs_byte_regex());
+        assert!(!pattern("caf[e]*").needs_byte_regex());
+    }
+
+    #[test]
+    fn non_ascii_classes_match_bytes_as_git_does() {
+        // `[é]` takes one byte of a character, a star or `?` the others.
+        assert!(matches("caf[é]*", "café", false));
+        assert!(matches("caf[é]?", "café", false));
+        assert!(!matches("caf[é]", "café", false));
+        assert!(matches("caf[é][é]", "café", false));
+        assert!(matches("caf[à]*", "café", false)); // à is 0xC3 0xA0: 0xC3 matches
+        assert!(!matches("caf[ā]*", "café", false)); // ā is 0xC4 0x81
+        assert!(matches("*[é]*", "b/é", false));
+        assert!(matches("*[é]*", "xéy", false));
+        assert!(!matches("*[é]*", "xey", false));
+        // `[!é]` is one byte other than 0xC3 and 0xA9 (and `/`).
+        assert!(matches("[!é]", "e", false));
+        assert!(!matches("[!é]", "é", false));
+        assert!(matches("[!é][!é]", "ā", false));
+        assert!(!matches("a[!é]b", "a/b", false));
+        // Anchored, dir-only, negated and widened patterns keep their meaning.
+        assert!(matches("/d/[é]*", "d/é", false));
+        assert!(!matches("/d/[é]*", "x/d/é", false));
+        assert!(matches("[é]*/", "é", true));
+        assert!(!matches("[é]*/", "é", false));
+        assert!(matches("a**/[é]?", "ab/c/é", false));
+        assert!(matches("a/**/[é]?", "a/é", false));
+        let patterns = [pattern("*"), pattern("![é]*"), pattern("!x"), pattern("x")];
+        let matcher = Matcher::new(patterns.iter().enumerate()).expect("small patterns");
+        assert_eq!(matcher.decide(Path::new("é"), false), Decision::Unmatched);
+        assert_eq!(matcher.decide(Path::new("e"), false), Decision::Matched(0));
+        assert_eq!(matcher.decide(Path::new("x"), false), Decision::Matched(3));
     }
 
     #[test]
@@ -1350,7 +1507,11 @@ mod tests {
     /// A class written by `push_class`, as `globset` reads it through `ignore`, holds
     /// exactly the bytes git's class does (every ASCII byte but NUL and `/` is checked).
     fn written_class_matches_as_git_does(members: u128, negated: bool) -> Result<(), String> {
-        let class = ByteClass { negated, members };
+        let class = ByteClass {
+            negated,
+            members,
+            high: 0,
+        };
         if !negated && members & !((1u128 << b'/') | 1) == 0 {
             return Ok(()); // parse never yields an empty class
         }

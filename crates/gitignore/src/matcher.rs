@@ -1,13 +1,17 @@
 //! Decides, for a path relative to a root, which pattern (if any) makes it group-writable.
 //!
 //! Matching is the `ignore` crate's gitignore matcher, fed the lines `git_pattern` wrote
-//! for it. Two git rules are not properly the matcher's and are kept by the walker that
+//! for it, and for the few patterns whose bracket expressions hold non-ASCII bytes, a
+//! byte-exact regular expression each (`GitPattern::byte_regex`); the last pattern of
+//! either kind that matches decides, as in git. Two git rules are not properly the matcher's and are kept by the walker that
 //! calls it: a path is decided top-down, and once a directory is matched its whole subtree
 //! is, with nothing below re-included (`!` cannot undo an excluded parent in git).
 
 use crate::git_pattern::{GitPattern, Token};
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
+use regex_automata::meta::Regex;
 use std::collections::HashMap;
+use std::os::unix::ffi::OsStrExt as _;
 use std::path::Path;
 
 /// A list of patterns, ready to match paths relative to one root directory.
@@ -20,6 +24,17 @@ pub struct Matcher {
     /// How deep each selecting pattern reaches, used to skip directories no pattern can
     /// match in; `None` when some pattern can match anywhere.
     reaches: Option<Vec<Reach>>,
+    /// The patterns `ignore` cannot express exactly, in file order.
+    byte_patterns: Vec<BytePattern>,
+}
+
+/// A pattern matched through its byte-exact regular expression.
+#[derive(Debug)]
+struct BytePattern {
+    index: usize,
+    negated: bool,
+    dir_only: bool,
+    regex: Regex,
 }
 
 /// The patterns of a root are more than the matcher can compile: `globset` caps the size
@@ -59,10 +74,23 @@ impl Matcher {
         let mut builder = GitignoreBuilder::new("");
         let mut pattern_of_line = HashMap::new();
         let mut reaches = Some(Vec::new());
+        let mut byte_patterns = Vec::new();
         let mut count = 0;
         for (index, git) in patterns {
             count += 1;
-            for line in git.ignore_lines() {
+            if git.needs_byte_regex() {
+                byte_patterns.push(BytePattern {
+                    index,
+                    negated: git.negated,
+                    dir_only: git.dir_only,
+                    regex: byte_regex(&git.byte_regex(), count)?,
+                });
+            }
+            for line in git
+                .ignore_lines()
+                .into_iter()
+                .filter(|_| !git.needs_byte_regex())
+            {
                 if let Err(error) = builder.add_line(None, &line) {
                     panic!("internal error: pattern written as `{line}` was rejected: {error}");
                 }
@@ -86,25 +114,42 @@ impl Matcher {
             gitignore,
             pattern_of_line,
             reaches,
+            byte_patterns,
         })
     }
 
     /// Whether there is nothing to match at all.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.gitignore.is_empty()
+        self.gitignore.is_empty() && self.byte_patterns.is_empty()
     }
 
     /// Matches one path, given relative to the root, by itself (the caller has already
     /// found that no parent directory matched).
     #[must_use]
     pub fn decide(&self, relative_path: &Path, is_dir: bool) -> Decision {
-        match self.gitignore.matched(relative_path, is_dir) {
+        // The last matching line of `ignore`, as (pattern index, whether it is a `!`).
+        let by_lines = match self.gitignore.matched(relative_path, is_dir) {
             ignore::Match::Ignore(glob) => self
                 .pattern_of_line
                 .get(glob.original())
-                .map_or(Decision::Unmatched, |&index| Decision::Matched(index)),
-            ignore::Match::Whitelist(_) | ignore::Match::None => Decision::Unmatched,
+                .map(|&index| (index, false)),
+            ignore::Match::Whitelist(glob) => self
+                .pattern_of_line
+                .get(glob.original())
+                .map(|&index| (index, true)),
+            ignore::Match::None => None,
+        };
+        let path = relative_path.as_os_str().as_bytes();
+        let by_bytes = self
+            .byte_patterns
+            .iter()
+            .rev()
+            .find(|byte| (is_dir || !byte.dir_only) && byte.regex.is_match(path))
+            .map(|byte| (byte.index, byte.negated));
+        match by_lines.max(by_bytes) {
+            Some((index, false)) => Decision::Matched(index),
+            Some((_, true)) | None => Decision::Unmatched,
         }
     }
 
@@ -116,6 +161,27 @@ impl Matcher {
             .as_ref()
             .is_none_or(|reaches| reaches.iter().any(|reach| reach.goes_below(directory)))
     }
+}
+
+/// Compiles a byte-exact pattern under the size limit `globset` applies to its own.
+fn byte_regex(pattern: &str, patterns: usize) -> Result<Regex, TooComplex> {
+    const LIMIT: usize = 10 << 20;
+    Regex::builder()
+        .syntax(
+            regex_automata::util::syntax::Config::new()
+                .unicode(false)
+                .utf8(false),
+        )
+        .configure(
+            Regex::config()
+                .nfa_size_limit(Some(LIMIT))
+                .hybrid_cache_capacity(LIMIT),
+        )
+        .build(pattern)
+        .map_err(|error| TooComplex {
+            patterns,
+            detail: error.to_string(),
+        })
 }
 
 /// How far down from its root a selecting path pattern can match.
@@ -173,7 +239,7 @@ mod tests {
 
     fn pattern(raw: &str) -> GitPattern {
         match Line::parse(raw) {
-            Ok(Line::Pattern(git)) => git,
+            Line::Pattern(git) => git,
             other => panic!("{raw:?} is {other:?}"),
         }
     }
