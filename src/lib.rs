@@ -23,7 +23,9 @@
 //! - [`messages`]: every failure, warning and skip reason a person reads, with a
 //!   snapshot test of each;
 //! - [`buildpack`] and [`error`]: the libcnb entry points and the failures.
-#![forbid(unsafe_code)]
+// Denied, not forbidden: `pass::exact_chmod::raw` makes the one system call `rustix` does
+// not (`fchmodat2` with `AT_SYMLINK_NOFOLLOW`), allowed there alone.
+#![deny(unsafe_code)]
 
 // Dev-dependencies of the integration and end-to-end tests (tests/), which the unit-test
 // build of this crate sees too.

@@ -1,26 +1,121 @@
 //! Changing the mode of exactly the file that was checked, never of what a name points to
 //! a moment later.
 //!
-//! `fchmodat(parent, name)` resolves `name` again: a file swapped for a symlink between
-//! the check and the change would make the change land on the link's target. So the file
-//! is opened first with `O_PATH | O_NOFOLLOW` (no read permission needed, no side
-//! effects; a symlink is opened as itself), the descriptor is checked (`fstat`: a regular
-//! file, the same inode that was examined), and the mode is changed through it:
+//! `fchmodat(parent, name)` resolves `name` again and follows it: a file swapped for a
+//! symlink between the check and the change would make the change land on the link's
+//! target. So the walk changes a file's mode ([`chmod_file`]):
 //!
-//! - by `chmod("/proc/self/fd/N")`, which the kernel resolves to the descriptor's own
-//!   inode: on every Linux the lifecycle runs on (it is how the C library implements
-//!   `fchmodat(AT_SYMLINK_NOFOLLOW)`);
-//! - when `/proc` is not mounted, by opening the same name again with `O_NOFOLLOW` for
-//!   reading (or writing), checking that it is still the same inode, and `fchmod`.
+//! - where the kernel has it (Linux 6.6+), by `fchmodat2(parent, name, mode,
+//!   AT_SYMLINK_NOFOLLOW)`: one system call, as many as the plain `fchmodat`. The kernel
+//!   does not follow the name; if it has become a symlink, the call fails with
+//!   `EOPNOTSUPP` and the entry is skipped. (`rustix` 1.1 answers `EOPNOTSUPP` for that
+//!   flag without asking the kernel, hence the one raw system call in [`raw`].) The
+//!   first `ENOSYS` is remembered for the rest of the process;
+//! - otherwise the file is opened with `O_PATH | O_NOFOLLOW` (no read permission needed,
+//!   no side effects; a symlink is opened as itself), the descriptor is checked
+//!   (`fstat`: a regular file, the same inode that was examined: [`pin_file`]), and the
+//!   mode is changed through it: by `chmod("/proc/self/fd/N")`, which the kernel resolves
+//!   to the descriptor's own inode (how the C library implements
+//!   `fchmodat(AT_SYMLINK_NOFOLLOW)`), or when `/proc` is not mounted, by opening the
+//!   same name again with `O_NOFOLLOW` for reading (or writing), checking that it is
+//!   still the same inode, and `fchmod`.
 //!
-//! (`fchmodat2(AT_SYMLINK_NOFOLLOW)`, Linux 6.6+, would save the open and the close, but
-//! `rustix` 1.1 does not offer it and a raw system call would need `unsafe` code; the two
-//! ways above are equally exact.)
+//! Both are exact about symlinks. `fchmodat2` does not check the inode: a name swapped
+//! for another regular file (a hard link to a file elsewhere) between the check and the
+//! change gets the mode, as it would have had it been there when the walk came by (the
+//! walk changes hard-linked files; only the seed pass, which must not, pins them).
 
 use rustix::fs::{AtFlags, FileType, Mode, OFlags, Stat};
 use rustix::io::Errno;
 use std::ffi::CStr;
 use std::os::fd::{AsRawFd as _, BorrowedFd, OwnedFd};
+use std::sync::atomic::{AtomicU8, Ordering};
+
+/// Whether `fchmodat2` is used: not known yet, yes, or no (the kernel said `ENOSYS`).
+static FCHMODAT2: AtomicU8 = AtomicU8::new(UNKNOWN);
+const UNKNOWN: u8 = 0;
+const AVAILABLE: u8 = 1;
+const MISSING: u8 = 2;
+
+/// Sets the permission bits of the regular file `name` in `parent`, which `expected`
+/// describes, never following a symlink. `Ok(false)` when the name is no longer a
+/// regular file (replaced meanwhile), and nothing was changed.
+pub fn chmod_file(
+    parent: BorrowedFd<'_>,
+    name: &CStr,
+    expected: &Stat,
+    bits: u32,
+) -> Result<bool, Errno> {
+    if FCHMODAT2.load(Ordering::Relaxed) != MISSING {
+        match raw::fchmodat2_nofollow(parent, name, bits) {
+            Ok(()) => {
+                FCHMODAT2.store(AVAILABLE, Ordering::Relaxed);
+                return Ok(true);
+            }
+            // Only a symlink answers this (its mode cannot be changed): skipped.
+            Err(Errno::OPNOTSUPP) => return Ok(false),
+            Err(Errno::NOSYS) => FCHMODAT2.store(MISSING, Ordering::Relaxed),
+            Err(error) => return Err(error),
+        }
+    }
+    match pin_file(parent, name, Some(expected))? {
+        Some(file) => file.chmod(parent, name, bits).map(|()| true),
+        None => Ok(false),
+    }
+}
+
+/// The one system call `rustix` does not make: `fchmodat2` with `AT_SYMLINK_NOFOLLOW`.
+#[allow(unsafe_code)]
+mod raw {
+    use rustix::io::Errno;
+    use std::ffi::CStr;
+    use std::os::fd::{AsRawFd as _, BorrowedFd};
+
+    /// `__NR_fchmodat2`: 452 in the generic table, and so on every architecture
+    /// (`libc` names it for `x86_64` but not yet for `aarch64`).
+    const SYS_FCHMODAT2: libc::c_long = 452;
+
+    pub(super) fn fchmodat2_nofollow(
+        parent: BorrowedFd<'_>,
+        name: &CStr,
+        bits: u32,
+    ) -> Result<(), Errno> {
+        // SAFETY: the arguments are a descriptor borrowed for the call, a pointer to a
+        // NUL-terminated string that outlives it, and two integers; the kernel reads the
+        // string and writes no memory of ours. The result is -1 with errno set, or 0.
+        let result = unsafe {
+            libc::syscall(
+                SYS_FCHMODAT2,
+                libc::c_long::from(parent.as_raw_fd()),
+                name.as_ptr(),
+                libc::c_long::from(bits),
+                libc::c_long::from(libc::AT_SYMLINK_NOFOLLOW),
+            )
+        };
+        if result == 0 {
+            Ok(())
+        } else {
+            Err(Errno::from_io_error(&std::io::Error::last_os_error()).unwrap_or(Errno::IO))
+        }
+    }
+}
+
+/// Makes [`chmod_file`] use (`true`) or skip (`false`) `fchmodat2`, for the tests of
+/// both ways; hold [`ONE_WAY_AT_A_TIME`] while the choice matters.
+#[cfg(test)]
+pub(crate) fn use_fchmodat2(enabled: bool) {
+    FCHMODAT2.store(if enabled { UNKNOWN } else { MISSING }, Ordering::Relaxed);
+}
+
+/// Serializes the tests that choose a way with [`use_fchmodat2`].
+#[cfg(test)]
+pub(crate) static ONE_WAY_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Whether the last [`chmod_file`] went through `fchmodat2`.
+#[cfg(test)]
+pub(crate) fn fchmodat2_in_use() -> bool {
+    FCHMODAT2.load(Ordering::Relaxed) == AVAILABLE
+}
 
 /// A regular file opened with `O_PATH | O_NOFOLLOW`, and what `fstat` said about it.
 pub struct PinnedFile {
@@ -122,6 +217,34 @@ mod tests {
 
         // A symlink is never pinned.
         assert!(pin_file(parent.as_fd(), c"file", None).unwrap().is_none());
+    }
+
+    #[test]
+    fn chmod_file_skips_a_symlink_both_ways() {
+        let _one_way = ONE_WAY_AT_A_TIME
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for fchmodat2 in [true, false] {
+            use_fchmodat2(fchmodat2);
+            let dir = tempfile::tempdir().unwrap();
+            let outside = dir.path().join("outside");
+            fs::write(&outside, "").unwrap();
+            fs::set_permissions(&outside, fs::Permissions::from_mode(0o600)).unwrap();
+            let file = dir.path().join("file");
+            fs::write(&file, "").unwrap();
+            fs::set_permissions(&file, fs::Permissions::from_mode(0o600)).unwrap();
+            let parent = rustix::fs::open(dir.path(), OFlags::DIRECTORY, Mode::empty()).unwrap();
+            let stat = rustix::fs::statat(&parent, c"file", AtFlags::SYMLINK_NOFOLLOW).unwrap();
+            assert_eq!(chmod_file(parent.as_fd(), c"file", &stat, 0o660), Ok(true));
+            assert_eq!(mode(&file), 0o660);
+            fs::rename(&file, dir.path().join("moved")).unwrap();
+            symlink(&outside, &file).unwrap();
+            assert_eq!(chmod_file(parent.as_fd(), c"file", &stat, 0o664), Ok(false));
+            assert_eq!(mode(&outside), 0o600, "the link's target was changed");
+            // This kernel (6.6+) has fchmodat2; the fallback never uses it.
+            assert_eq!(fchmodat2_in_use(), fchmodat2, "fchmodat2: {fchmodat2}");
+        }
+        use_fchmodat2(true);
     }
 }
 

@@ -606,11 +606,11 @@ impl Worker<'_> {
         let Some(new_mode) = group_writable_mode(Kind::File, stat.st_mode, true) else {
             return;
         };
-        // Changed through a descriptor of exactly the file just examined: a symlink
-        // swapped in meanwhile is not followed (see `exact_chmod`).
-        let result = match exact_chmod::pin_file(directory.as_fd(), name, Some(&stat)) {
-            Ok(Some(file)) => file.chmod(directory.as_fd(), name, new_mode),
-            Ok(None) => return, // replaced meanwhile: no longer this file
+        // Changed without following the name: a symlink swapped in meanwhile is skipped
+        // (see `exact_chmod`).
+        let result = match exact_chmod::chmod_file(directory.as_fd(), name, &stat, new_mode) {
+            Ok(true) => Ok(()),
+            Ok(false) => return, // replaced meanwhile: no longer this file
             Err(error) => Err(error),
         };
         self.record_change(result, path, Kind::File, &stat, new_mode, pattern);
@@ -1051,6 +1051,18 @@ mod tests {
     /// `chmod` must not make the change land on the link's target.
     #[test]
     fn race_a_file_swapped_for_a_symlink_never_changes_its_target() {
+        let _one_way = exact_chmod::ONE_WAY_AT_A_TIME
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for fchmodat2 in [true, false] {
+            exact_chmod::use_fchmodat2(fchmodat2);
+            race_once();
+            assert_eq!(exact_chmod::fchmodat2_in_use(), fchmodat2);
+        }
+        exact_chmod::use_fchmodat2(true);
+    }
+
+    fn race_once() {
         let outside = tempfile::tempdir().unwrap();
         let secret = outside.path().join("secret");
         fs::write(&secret, "").unwrap();
