@@ -6,7 +6,7 @@ use crate::pass::patterns::Pattern;
 use crate::pass::surface::RecordsMetadata;
 use crate::pass::walk::BuildUser;
 use crate::pass::{self, PassInput};
-use crate::policy::label::{self, BuildIds, Policy, SurfaceRecord};
+use crate::policy::label;
 use crate::policy::report;
 use crate::redirects::probe::AppDirectory;
 use crate::redirects::{Planned, install, plan};
@@ -100,10 +100,11 @@ impl Buildpack for GroupWritableBuildpack {
         };
         let log = report::redirects(log, &settings, &redirects);
 
-        let surface = SurfaceRecord::new(&report, &redirects, &context.app_dir, settings.read_only);
+        let surface =
+            label::surface_record(&report, &redirects, &context.app_dir, settings.read_only);
         let log = report::surface(log, &surface, &settings);
-        let policy = Policy::new(
-            BuildIds::of(&user),
+        let policy = label::policy(
+            label::build_ids(&user),
             &settings.tmp_base,
             &report,
             &redirects,

@@ -6,12 +6,14 @@
 //! This crate is the build half: it runs as the build user, under libcnb. The launch half
 //! (the exec.d helper's logic and the contract between the two) is the crate
 //! `group-writable-launch` (`crates/launch`); the gitignore dialect is the crate
-//! `group-writable-gitignore` (`crates/gitignore`). The binaries are thin: `src/main.rs`
+//! `group-writable-gitignore` (`crates/gitignore`); the policy label, which this crate
+//! writes and `group-writable-audit` reads, and what its patterns mean are the crate
+//! `group-writable-policy` (`crates/policy`). The binaries are thin: `src/main.rs`
 //! (`bin/detect`, `bin/build`) and `src/bin/group-writable-redirects.rs` (the helper).
 //!
 //! - [`pass`]: the group-writable pass, from the pattern file to changed modes:
-//!   [`pass::patterns`] (the file and variable, which root each pattern addresses, the
-//!   checks), [`pass::walk`] (the descriptor-based walk), [`pass::mode`] (the mode change);
+//!   [`pass::patterns`] (the file and variable; which root each pattern addresses and the
+//!   checks are `group_writable_policy::patterns`), [`pass::walk`] (the descriptor-based walk), [`pass::mode`] (the mode change);
 //! - [`redirects`]: the well-known run-time writes, one model of a redirect
 //!   ([`redirects::Redirection`], as planned and as installed): [`redirects::catalog`] (the data),
 //!   [`redirects::plan`] (which apply, pure), [`redirects::probe`] (asking the app

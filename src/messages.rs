@@ -2,14 +2,12 @@
 //! and how to fix it), the warnings, and the reasons a redirect is skipped. One place, so
 //! that they read alike, and a snapshot test of each one's exact text (`snapshots/`).
 //! The build log's lines are in `policy::report`; the exec.d helper's, which run at launch,
-//! in the launch crate's `helper`.
+//! in the launch crate's `helper`; a refused pattern's, which the audit shows too, in the
+//! policy crate's `patterns` (snapshot-tested here, through the build's failure).
 
 use crate::error::GroupWritableError;
 use crate::pass::PassError;
-use crate::pass::patterns::{
-    InertLine, MAX_PATTERN_FILE_BYTES, Pattern, PatternError, PatternErrorKind, PatternFileError,
-    Root,
-};
+use crate::pass::patterns::{InertLine, MAX_PATTERN_FILE_BYTES, Pattern, PatternFileError, Root};
 use crate::pass::walk::Problem;
 use crate::redirects::Skip;
 use crate::redirects::catalog;
@@ -222,30 +220,6 @@ impl fmt::Display for SettingError {
             "{} is set to `{}`, but it must be {}.",
             self.variable, self.value, self.expected
         )
-    }
-}
-
-impl fmt::Display for PatternError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let Self { location, text, .. } = self;
-        match &self.kind {
-            PatternErrorKind::ParentComponent => write!(
-                f,
-                "{location}: `{text}` has a `..` component. Patterns are relative to the app directory (or, starting with `/layers/`, to the layers directory) and cannot leave it. Remove the `..`."
-            ),
-            PatternErrorKind::OutsideRoots { first_component } => write!(
-                f,
-                "{location}: `{text}` is an absolute path outside the app and the layers; group-writable changes nothing else. Patterns are relative to the app directory (a leading `/` anchors them there, as in .gitignore, but the app has no `{first_component}` at its top level); paths in layers start with `/layers/`. A cache or temp directory outside the app is better moved with an environment variable such as TMPDIR or XDG_CACHE_HOME."
-            ),
-            PatternErrorKind::WholeRoot(Root::Layers) => write!(
-                f,
-                "{location}: `{text}` names the layers directory itself. Name a buildpack's layers, for example `/layers/<buildpack-id with / as _>/<layer>/`, or `/layers/**` to mean every file in every layer."
-            ),
-            PatternErrorKind::WholeRoot(Root::App) => write!(
-                f,
-                "{location}: `{text}` names the app directory itself. Name paths inside it, or write `/**` to make everything in the app group-writable."
-            ),
-        }
     }
 }
 

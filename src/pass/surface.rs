@@ -5,69 +5,9 @@
 //! reuses from the previous image is reported with the figures of the build that made it.
 
 use crate::pass::walk::PatternCounts;
+pub use group_writable_policy::label::{SurfaceCounts, WORLD_WRITABLE_NAMES};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-
-/// How many world-writable entries are named, per build (the first ones by path); the
-/// rest are counted.
-pub const WORLD_WRITABLE_NAMES: usize = 20;
-
-/// Entries no pattern names that are group- or other-writable after the pass.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SurfaceCounts {
-    pub directories: u64,
-    pub files: u64,
-    /// Of those, how many are writable by others (`o+w`): by any user of the image.
-    pub world_writable: u64,
-    /// The first [`WORLD_WRITABLE_NAMES`] of them by path, absolute, sorted.
-    pub world_writable_paths: Vec<String>,
-    /// Entries `BP_GROUP_WRITABLE_READ_ONLY` removed `g+w`/`o+w` from (they are not
-    /// counted above: they are no longer writable).
-    pub made_read_only: u64,
-}
-
-impl SurfaceCounts {
-    /// Counts one entry left writable (`mode` has `g+w` or `o+w`).
-    pub fn add_left(&mut self, is_directory: bool, mode: u32, path: impl FnOnce() -> String) {
-        if is_directory {
-            self.directories += 1;
-        } else {
-            self.files += 1;
-        }
-        if mode & 0o002 != 0 {
-            self.world_writable += 1;
-            self.add_world_writable_path(path());
-        }
-    }
-
-    fn add_world_writable_path(&mut self, path: String) {
-        let paths = &mut self.world_writable_paths;
-        if paths.len() == WORLD_WRITABLE_NAMES && paths.last().is_some_and(|last| *last <= path) {
-            return;
-        }
-        let at = paths.binary_search(&path).unwrap_or_else(|at| at);
-        paths.insert(at, path);
-        paths.truncate(WORLD_WRITABLE_NAMES);
-    }
-
-    /// Whether anything is left writable.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.directories + self.files == 0
-    }
-}
-
-impl std::ops::AddAssign<&SurfaceCounts> for SurfaceCounts {
-    fn add_assign(&mut self, other: &SurfaceCounts) {
-        self.directories += other.directories;
-        self.files += other.files;
-        self.world_writable += other.world_writable;
-        self.made_read_only += other.made_read_only;
-        for path in &other.world_writable_paths {
-            self.add_world_writable_path(path.clone());
-        }
-    }
-}
 
 /// What one layer's walk found: per pattern (by its text) and its surface.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,219 +1,124 @@
-//! The image label that records the applied policy, so a platform can audit what an image
-//! leaves writable without running it: the build user, each pattern with what it matched,
-//! and each redirect. JSON, under [`KEY`].
+//! The image label that records the applied policy, built from one build's pass and
+//! redirects. Its JSON types and key are the contract with `group-writable-audit`, owned
+//! by the crate `group-writable-policy` (`crates/policy`) and re-exported here.
 
 use crate::pass::PassReport;
-use crate::pass::surface::SurfaceCounts;
 use crate::pass::walk::BuildUser;
 use crate::redirects::{Applied, BuildContent, Outcome};
 use group_writable_launch::contract::TmpBase;
-use serde::{Deserialize, Serialize};
+pub use group_writable_policy::label::{
+    BuildIds, KEY, NamedCounts, PatternRecord, Policy, RedirectRecord, SurfaceRecord,
+};
 
-/// The label key (reverse DNS of the project's home, cnb-utils.github.io).
-pub const KEY: &str = "io.github.cnb-utils.group-writable.policy";
-
-/// The label's JSON document. `version` changes with any incompatible change of shape.
-/// `group-writable-audit` reads it back with these same types.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Policy {
-    pub version: u32,
-    pub build_user: BuildIds,
-    pub tmp_base: String,
-    pub patterns: Vec<PatternRecord>,
-    pub redirects: Vec<RedirectRecord>,
-    /// What the image leaves group- or other-writable, in three classes (absent from the
-    /// labels of builds before it existed).
-    #[serde(default)]
-    pub surface: SurfaceRecord,
-}
-
-/// The writable surface: named by a pattern, left by the platform or an earlier
-/// buildpack, and this buildpack's own redirects.
-#[derive(Debug, Default, Serialize, Deserialize)]
-pub struct SurfaceRecord {
-    /// Whether `BP_GROUP_WRITABLE_READ_ONLY` was on.
-    pub read_only: bool,
-    /// Entries the patterns name (all group-writable): the sums of `patterns`.
-    pub named: NamedCounts,
-    /// In the app (the app directory itself included), entries no pattern names that are
-    /// group- or other-writable, with the world-writable ones by name (up to 20).
-    pub app: SurfaceCounts,
-    /// The same in the layers of other buildpacks.
-    pub layers: SurfaceCounts,
-    /// The app paths the path redirects replaced with a symlink into the tmp base
-    /// (writable at launch there); the env redirects point into the tmp base too.
-    pub redirected: Vec<String>,
-}
-
-#[derive(Debug, Default, Serialize, Deserialize)]
-pub struct NamedCounts {
-    pub directories: u64,
-    pub files: u64,
-}
-
-impl SurfaceRecord {
-    /// The surface of one build: the pass's figures, and the redirects it applied.
-    #[must_use]
-    pub fn new(
-        pass: &PassReport,
-        redirects: &[Applied],
-        app_dir: &std::path::Path,
-        read_only: bool,
-    ) -> SurfaceRecord {
-        let totals = pass.totals();
-        SurfaceRecord {
-            read_only,
-            named: NamedCounts {
-                directories: totals.directories,
-                files: totals.files,
-            },
-            app: pass.app_surface.clone(),
-            layers: pass.layers_surface.clone(),
-            redirected: redirects
-                .iter()
-                .filter_map(|redirect| match &redirect.outcome {
-                    Outcome::Path { path, .. } => {
-                        Some(app_dir.join(path).to_string_lossy().into_owned())
-                    }
-                    _ => None,
-                })
-                .collect(),
-        }
+/// The ids of the build user, as the label records them.
+#[must_use]
+pub fn build_ids(user: &BuildUser) -> BuildIds {
+    BuildIds {
+        uid: user.uid,
+        gid: user.gid,
     }
 }
 
-/// The uid and gid the build ran as: the owner of every app and layer file in the image.
-#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
-pub struct BuildIds {
-    pub uid: u32,
-    pub gid: u32,
-}
-
-impl BuildIds {
-    /// The ids of the build user, as the label records them.
-    #[must_use]
-    pub fn of(user: &BuildUser) -> BuildIds {
-        BuildIds {
-            uid: user.uid,
-            gid: user.gid,
-        }
-    }
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-pub struct PatternRecord {
-    pub pattern: String,
-    /// `file:line`, or `BP_GROUP_WRITABLE_PATHS:item`.
-    pub source: String,
-    /// `app` or `layers`.
-    pub root: String,
-    pub negated: bool,
-    pub directories: u64,
-    pub files: u64,
-    pub changed: u64,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum RedirectRecord {
-    Env {
-        id: String,
-        variable: String,
-        value: String,
-        /// When the helper sets it: `unset`, or `unset_and_home_not_writable`.
-        when: String,
-    },
-    Path {
-        id: String,
-        /// App-relative, now a symlink to `target`.
-        path: String,
-        target: String,
-        /// What the build left there: `seeded`, `dropped` or `none`.
-        build_content: String,
-        seeded_files: u64,
-    },
-}
-
-impl Policy {
-    /// The policy of one build.
-    #[must_use]
-    pub fn new(
-        build_user: BuildIds,
-        tmp_base: &TmpBase,
-        pass: &PassReport,
-        redirects: &[Applied],
-        surface: SurfaceRecord,
-    ) -> Policy {
-        let patterns = pass
-            .patterns
+/// The surface of one build: the pass's figures, and the redirects it applied.
+#[must_use]
+pub fn surface_record(
+    pass: &PassReport,
+    redirects: &[Applied],
+    app_dir: &std::path::Path,
+    read_only: bool,
+) -> SurfaceRecord {
+    let totals = pass.totals();
+    SurfaceRecord {
+        read_only,
+        named: NamedCounts {
+            directories: totals.directories,
+            files: totals.files,
+        },
+        app: pass.app_surface.clone(),
+        layers: pass.layers_surface.clone(),
+        redirected: redirects
             .iter()
-            .map(|report| PatternRecord {
-                pattern: report.pattern.text.clone(),
-                source: report.pattern.location.to_string(),
-                root: report.pattern.root.to_string(),
-                negated: report.pattern.is_negated(),
-                directories: report.counts.directories,
-                files: report.counts.files,
-                changed: report.counts.changed,
-            })
-            .collect();
-        let redirects = redirects
-            .iter()
-            .filter_map(|redirect| {
-                let id = redirect.entry.id.to_owned();
-                match &redirect.outcome {
-                    Outcome::Env {
-                        variable,
-                        value,
-                        unless_home_writable,
-                    } => Some(RedirectRecord::Env {
-                        id,
-                        variable: (*variable).to_owned(),
-                        value: value.clone(),
-                        when: if *unless_home_writable {
-                            "unset_and_home_not_writable"
-                        } else {
-                            "unset"
-                        }
-                        .to_owned(),
-                    }),
-                    Outcome::Path {
-                        path,
-                        target,
-                        content,
-                    } => {
-                        let (build_content, seeded_files) = match content {
-                            BuildContent::Seeded { files, .. } => ("seeded", *files),
-                            BuildContent::Dropped => ("dropped", 0),
-                            BuildContent::None | BuildContent::Linked => ("none", 0),
-                        };
-                        Some(RedirectRecord::Path {
-                            id,
-                            path: (*path).to_owned(),
-                            target: target.clone(),
-                            build_content: build_content.to_owned(),
-                            seeded_files,
-                        })
-                    }
-                    Outcome::Skipped(_) => None,
+            .filter_map(|redirect| match &redirect.outcome {
+                Outcome::Path { path, .. } => {
+                    Some(app_dir.join(path).to_string_lossy().into_owned())
                 }
+                _ => None,
             })
-            .collect();
-        Policy {
-            version: 1,
-            build_user,
-            tmp_base: tmp_base.to_string(),
-            patterns,
-            redirects,
-            surface,
-        }
+            .collect(),
     }
+}
 
-    /// The label value.
-    #[must_use]
-    pub fn to_json(&self) -> String {
-        // Serializing plain strings and numbers cannot fail.
-        serde_json::to_string(self).unwrap_or_default()
+/// The policy of one build.
+#[must_use]
+pub fn policy(
+    build_user: BuildIds,
+    tmp_base: &TmpBase,
+    pass: &PassReport,
+    redirects: &[Applied],
+    surface: SurfaceRecord,
+) -> Policy {
+    let patterns = pass
+        .patterns
+        .iter()
+        .map(|report| PatternRecord {
+            pattern: report.pattern.text.clone(),
+            source: report.pattern.location.to_string(),
+            root: report.pattern.root.to_string(),
+            negated: report.pattern.is_negated(),
+            directories: report.counts.directories,
+            files: report.counts.files,
+            changed: report.counts.changed,
+        })
+        .collect();
+    let redirects = redirects
+        .iter()
+        .filter_map(|redirect| {
+            let id = redirect.entry.id.to_owned();
+            match &redirect.outcome {
+                Outcome::Env {
+                    variable,
+                    value,
+                    unless_home_writable,
+                } => Some(RedirectRecord::Env {
+                    id,
+                    variable: (*variable).to_owned(),
+                    value: value.clone(),
+                    when: if *unless_home_writable {
+                        "unset_and_home_not_writable"
+                    } else {
+                        "unset"
+                    }
+                    .to_owned(),
+                }),
+                Outcome::Path {
+                    path,
+                    target,
+                    content,
+                } => {
+                    let (build_content, seeded_files) = match content {
+                        BuildContent::Seeded { files, .. } => ("seeded", *files),
+                        BuildContent::Dropped => ("dropped", 0),
+                        BuildContent::None | BuildContent::Linked => ("none", 0),
+                    };
+                    Some(RedirectRecord::Path {
+                        id,
+                        path: (*path).to_owned(),
+                        target: target.clone(),
+                        build_content: build_content.to_owned(),
+                        seeded_files,
+                    })
+                }
+                Outcome::Skipped(_) => None,
+            }
+        })
+        .collect();
+    Policy {
+        version: 1,
+        build_user,
+        tmp_base: tmp_base.to_string(),
+        patterns,
+        redirects,
+        surface,
     }
 }
 
@@ -261,7 +166,7 @@ mod tests {
             ),
             redirect("rails-log", Outcome::Skipped(Skip::Missing)),
         ];
-        let policy = Policy::new(
+        let policy = policy(
             BuildIds {
                 uid: 1001,
                 gid: 1000,

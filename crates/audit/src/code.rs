@@ -7,7 +7,7 @@
 use crate::access::Writable;
 use crate::policy::{APP_DIR, LAYERS_DIR};
 use crate::tree::{NodeKind, Tree};
-use group_writable::pass::code::{app_code, layer_code};
+use group_writable_policy::code::{app_code, layer_code};
 use serde::Deserialize;
 
 /// The commands of an image: what starts when it runs.
@@ -188,7 +188,7 @@ impl Commands {
             }
         }
         // The fixed places are the buildpack's own definition, so the build's warning
-        // and the audit agree (`group_writable::pass::code`).
+        // and the audit agree (`group_writable_policy::code`).
         if let Some(relative) = path
             .strip_prefix(APP_DIR)
             .and_then(|rest| rest.strip_prefix('/').or((rest.is_empty()).then_some("")))

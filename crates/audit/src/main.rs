@@ -2,8 +2,8 @@
 
 // The library uses these; the binary sees every dependency of the package.
 use flate2 as _;
-use group_writable as _;
 use group_writable_gitignore as _;
+use group_writable_policy as _;
 use serde as _;
 use sha2 as _;
 use tar as _;

@@ -1,19 +1,22 @@
 //! The group-writable policy label (`io.github.cnb-utils.group-writable.policy`, written
-//! by the buildpack's `src/label.rs`) read back, and which writable path it explains: a
-//! path that one of its patterns selects (matched exactly as the buildpack matched it,
-//! with the buildpack's own parser and matcher), or a redirect's path or target.
+//! by the buildpack; its types are the crate `group-writable-policy`) read back, and which
+//! writable path it explains: a path that one of its patterns selects (matched exactly as
+//! the buildpack matched it, with the same parser and matcher), or a redirect's path or
+//! target.
 
 use crate::tree::Tree;
-use group_writable::pass::patterns::{Pattern, Root, RootContext, matcher_for, parse_pattern_text};
-use group_writable::policy::label::{Policy as Label, RedirectRecord};
 use group_writable_gitignore::matcher::{Decision, Matcher};
+use group_writable_policy::label::{Policy as Label, RedirectRecord};
+use group_writable_policy::patterns::{
+    Pattern, Root, RootContext, matcher_for, parse_pattern_text,
+};
 use serde::Serialize;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::Path;
 
 /// The label key.
-pub use group_writable::policy::label::KEY as LABEL;
+pub use group_writable_policy::label::KEY as LABEL;
 
 /// The label version this audit reads.
 const KNOWN_VERSION: u32 = 1;
@@ -48,7 +51,7 @@ pub struct Policy {
 }
 
 impl Policy {
-    /// Reads the label's value, with the buildpack's own types; an error (a warning for
+    /// Reads the label's value, with the types the buildpack wrote it with; an error (a warning for
     /// the report) when it is not of the version and shape this audit reads.
     pub fn read(value: &str, tree: &Tree) -> Result<Policy, String> {
         let version = serde_json::from_str::<serde_json::Value>(value)
