@@ -2,7 +2,6 @@
 //! in its own module; this file wires them together (the build log is `policy::report`).
 
 use crate::error::{self, GroupWritableError};
-use crate::pass::patterns::Pattern;
 use crate::pass::surface::RecordsMetadata;
 use crate::pass::walk::BuildUser;
 use crate::pass::{self, PassInput};
@@ -53,7 +52,7 @@ impl Buildpack for GroupWritableBuildpack {
         // the pass, and the layer written only after it succeeded: a failed build leaves
         // nothing behind.
         let previous = RecordsMetadata::previous(&context.layers_dir, RECORDS_LAYER);
-        let report = pass::run(&PassInput {
+        let (report, app_patterns) = pass::run(&PassInput {
             app_dir: &context.app_dir,
             layers_dir: &context.layers_dir,
             settings: &settings,
@@ -74,8 +73,7 @@ impl Buildpack for GroupWritableBuildpack {
         records_layer.write_metadata(RecordsMetadata::new(&report.records))?;
         let log = report::pass(log, &report, &settings);
 
-        let patterns: Vec<&Pattern> = report.patterns.iter().map(|r| &r.pattern).collect();
-        let app = AppDirectory::new(&context.app_dir, &patterns, report.app_matcher.as_ref());
+        let app = AppDirectory::new(&context.app_dir, &app_patterns);
         let plan = plan::plan(&settings.redirects, &settings.tmp_base, &app)
             .map_err(GroupWritableError::UnknownRedirects)?;
         let redirects = if plan.iter().any(|redirect| redirect.outcome.is_applied()) {

@@ -13,7 +13,9 @@
 //!
 //! - [`pass`]: the group-writable pass, from the pattern file to changed modes:
 //!   [`pass::patterns`] (the file and variable; which root each pattern addresses and the
-//!   checks are `group_writable_policy::patterns`), [`pass::walk`] (the descriptor-based walk), [`pass::mode`] (the mode change);
+//!   checks are `group_writable_policy::patterns`), [`pass::app_patterns`] (the app
+//!   patterns compiled once: the walk's, then the redirect plan's question),
+//!   [`pass::walk`] (the descriptor-based walk), [`pass::mode`] (the mode change);
 //! - [`redirects`]: the well-known run-time writes, one model of a redirect
 //!   ([`redirects::Redirection`], as planned and as installed): [`redirects::catalog`] (the data),
 //!   [`redirects::plan`] (which apply, pure), [`redirects::probe`] (asking the app

@@ -6,6 +6,7 @@
 
 use crate::messages;
 
+pub mod app_patterns;
 pub mod code;
 pub mod exact_chmod;
 pub mod mode;
@@ -13,6 +14,7 @@ pub mod patterns;
 pub mod surface;
 pub mod walk;
 
+use self::app_patterns::AppPatterns;
 use self::mode::Kind;
 use self::patterns::{Pattern, PatternError, PatternFileError, PatternList, Root, RootContext};
 use self::surface::{LayerFigures, LayerRecords, SurfaceCounts};
@@ -68,9 +70,6 @@ pub struct PassReport {
     /// Every changed path, sorted; only collected when the debug listing is on.
     pub changed_paths: Vec<ChangedPath>,
     pub duration: Duration,
-    /// The matcher of the app patterns, indexed like `patterns`, for the redirect plan
-    /// (which must leave what the user made group-writable alone); `None` without any.
-    pub app_matcher: Option<Matcher>,
     /// What the app leaves group- or other-writable that no pattern names.
     pub app_surface: SurfaceCounts,
     /// The same for the layers of other buildpacks (reused ones with their recorded
@@ -123,8 +122,9 @@ pub enum PassError {
     },
 }
 
-/// Runs the pass.
-pub fn run(input: &PassInput<'_>) -> Result<PassReport, PassError> {
+/// Runs the pass: its report, and the app patterns as the walk compiled them (for the
+/// redirect plan).
+pub fn run(input: &PassInput<'_>) -> Result<(PassReport, AppPatterns), PassError> {
     let started = Instant::now();
     let layers_root = input.layers_dir.parent().unwrap_or(input.layers_dir);
     let (list, sources) = read_patterns(input, layers_root)?;
@@ -136,7 +136,17 @@ pub fn run(input: &PassInput<'_>) -> Result<PassReport, PassError> {
         report.warnings.push(messages::never_matches(inert));
     }
 
-    let walked = walk_roots(input, &list, layers_root)?;
+    // Both roots' patterns compile before either is walked: too complex ones change nothing.
+    let too_complex = |root| move |error| PassError::TooComplex { root, error };
+    let app_patterns = AppPatterns::compile(&list.patterns).map_err(too_complex(Root::App))?;
+    let layers_matcher =
+        patterns::matcher_for(&list.patterns, Root::Layers).map_err(too_complex(Root::Layers))?;
+    let walked = walk_roots(
+        input,
+        &list,
+        layers_root,
+        [app_patterns.matcher(), &layers_matcher],
+    )?;
     let (fatal, harmless): (Vec<_>, Vec<_>) = walked
         .problems
         .into_iter()
@@ -170,7 +180,6 @@ pub fn run(input: &PassInput<'_>) -> Result<PassReport, PassError> {
         report.patterns.push(PatternReport { pattern, counts });
     }
     report.changed_paths = walked.changed_paths;
-    report.app_matcher = walked.app_matcher;
     report.app_surface = walked.app_surface;
     report.layers_surface = walked.layers_surface;
     report.reused = walked.reused;
@@ -182,7 +191,7 @@ pub fn run(input: &PassInput<'_>) -> Result<PassReport, PassError> {
         &report.patterns,
     ));
     report.duration = started.elapsed();
-    Ok(report)
+    Ok((report, app_patterns))
 }
 
 /// What walking both roots found.
@@ -193,8 +202,6 @@ struct Walked {
     problems: Vec<(PathBuf, Problem)>,
     /// Sorted; empty unless the debug listing is on.
     changed_paths: Vec<ChangedPath>,
-    /// See `PassReport::app_matcher`.
-    app_matcher: Option<Matcher>,
     app_surface: SurfaceCounts,
     layers_surface: SurfaceCounts,
     reused: Vec<String>,
@@ -202,22 +209,23 @@ struct Walked {
 }
 
 /// Walks the app directory and the layers root, each with the patterns addressing it.
+/// `matchers` are the app's and the layers'.
 fn walk_roots(
     input: &PassInput<'_>,
     list: &PatternList,
     layers_root: &Path,
+    matchers: [&Matcher; 2],
 ) -> Result<Walked, PassError> {
     raise_open_file_limit();
     let layers_skips = layers_skips(input);
     let changes = Mutex::new(Vec::new());
     let mut counts = vec![PatternCounts::default(); list.patterns.len()];
     let mut problems = Vec::new();
-    let mut app_matcher = None;
     let mut app_surface = SurfaceCounts::default();
     let mut layers_surface = SurfaceCounts::default();
     let mut reused = Vec::new();
     let mut records = LayerRecords::default();
-    for (root, directory, skips, directories_only, surface) in [
+    let roots = [
         (Root::App, input.app_dir, &[][..], false, SurfaceScope::App),
         (
             Root::Layers,
@@ -226,9 +234,10 @@ fn walk_roots(
             true,
             SurfaceScope::Layers,
         ),
-    ] {
-        let matcher = patterns::matcher_for(&list.patterns, root)
-            .map_err(|error| PassError::TooComplex { root, error })?;
+    ];
+    for ((root, directory, skips, directories_only, surface), matcher) in
+        roots.into_iter().zip(matchers)
+    {
         let record = |change: &Change<'_>| {
             changes
                 .lock()
@@ -244,7 +253,7 @@ fn walk_roots(
             &RootWalk {
                 root,
                 directory,
-                matcher: &matcher,
+                matcher,
                 skip_top_level: skips,
                 directories_only_at_top: directories_only,
                 surface,
@@ -291,9 +300,6 @@ fn walk_roots(
                 .into_iter()
                 .map(|problem| (directory.to_owned(), problem)),
         );
-        if root == Root::App {
-            app_matcher = Some(matcher);
-        }
     }
 
     let mut changed_paths = changes
@@ -304,7 +310,6 @@ fn walk_roots(
         counts,
         problems,
         changed_paths,
-        app_matcher,
         app_surface,
         layers_surface,
         reused,

@@ -5,45 +5,27 @@
 //! The last question is answered the way the walk decides: top-down, a matched directory
 //! covering its whole subtree, symlinks and special files never matched.
 
+use crate::pass::app_patterns::AppPatterns;
 use crate::pass::patterns::Pattern;
 use crate::redirects::plan::{AppProbe, PathState};
-use group_writable_gitignore::matcher::{Decision, Matcher};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-/// The app directory, with the patterns of the group-writable pass.
+/// The app directory, with the app patterns of the group-writable pass.
 pub struct AppDirectory<'a> {
     app_dir: &'a Path,
-    patterns: &'a [&'a Pattern],
-    /// The pass's matcher over the app patterns, indexed like `patterns`; `None` when
-    /// there are none.
-    matcher: Option<&'a Matcher>,
+    patterns: &'a AppPatterns,
 }
 
 impl<'a> AppDirectory<'a> {
     #[must_use]
-    pub fn new(
-        app_dir: &'a Path,
-        patterns: &'a [&'a Pattern],
-        matcher: Option<&'a Matcher>,
-    ) -> Self {
-        AppDirectory {
-            app_dir,
-            patterns,
-            matcher: matcher.filter(|matcher| !matcher.is_empty()),
-        }
+    pub fn new(app_dir: &'a Path, patterns: &'a AppPatterns) -> Self {
+        AppDirectory { app_dir, patterns }
     }
 
-    fn describe(&self, index: usize) -> String {
-        self.patterns.get(index).map_or_else(
-            || "a pattern".to_owned(),
-            |pattern| format!("`{}` ({})", pattern.text, pattern.location),
-        )
-    }
-
-    /// The first pattern matching an entry below the unmatched directory `relative`.
-    fn matched_below(&self, matcher: &Matcher, relative: &str) -> Option<usize> {
+    /// The first pattern selecting an entry below the unselected directory `relative`.
+    fn matched_below(&self, relative: &str) -> Option<&'a Pattern> {
         let entries = fs::read_dir(self.app_dir.join(relative)).ok()?;
         for entry in entries.flatten() {
             let Ok(file_type) = entry.file_type() else {
@@ -52,20 +34,18 @@ impl<'a> AppDirectory<'a> {
             let name = entry.file_name();
             let child = format!("{relative}/{}", name.to_string_lossy());
             if file_type.is_dir() {
-                match matcher.decide(Path::new(&child), true) {
-                    Decision::Matched(index) => return Some(index),
-                    Decision::Unmatched => {
-                        if matcher.may_match_below(child.as_bytes())
-                            && let Some(index) = self.matched_below(matcher, &child)
-                        {
-                            return Some(index);
-                        }
-                    }
+                if let Some(pattern) = self.patterns.selecting(Path::new(&child), true) {
+                    return Some(pattern);
+                }
+                if self.patterns.may_match_below(Path::new(&child))
+                    && let Some(pattern) = self.matched_below(&child)
+                {
+                    return Some(pattern);
                 }
             } else if file_type.is_file()
-                && let Decision::Matched(index) = matcher.decide(Path::new(&child), false)
+                && let Some(pattern) = self.patterns.selecting(Path::new(&child), false)
             {
-                return Some(index);
+                return Some(pattern);
             }
         }
         None
@@ -117,7 +97,10 @@ impl AppProbe for AppDirectory<'_> {
     }
 
     fn protected_by(&self, relative: &str) -> Option<String> {
-        let matcher = self.matcher.as_ref()?;
+        if self.patterns.is_empty() {
+            return None;
+        }
+        let describe = |pattern: &Pattern| format!("`{}` ({})", pattern.text, pattern.location);
         let mut prefix = String::new();
         for part in relative.split('/') {
             if !prefix.is_empty() {
@@ -133,19 +116,18 @@ impl AppProbe for AppDirectory<'_> {
             {
                 return None;
             }
-            if let Decision::Matched(index) = matcher.decide(Path::new(&prefix), true) {
-                return Some(self.describe(index));
+            if let Some(pattern) = self.patterns.selecting(Path::new(&prefix), true) {
+                return Some(describe(pattern));
             }
         }
-        self.matched_below(matcher, relative)
-            .map(|index| self.describe(index))
+        self.matched_below(relative).map(describe)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pass::patterns::{self, Root, RootContext, parse_pattern_text};
+    use crate::pass::patterns::{RootContext, parse_pattern_text};
     use std::os::unix::fs::symlink;
 
     fn app() -> tempfile::TempDir {
@@ -179,17 +161,15 @@ mod tests {
 
     fn protected(text: &str, relative: &str) -> Option<String> {
         let dir = app();
-        let owned = patterns(dir.path(), text);
-        let borrowed: Vec<&Pattern> = owned.iter().collect();
-        // As the pass builds it: the app patterns, indexed like the whole list.
-        let matcher = patterns::matcher_for(&owned, Root::App).unwrap();
-        AppDirectory::new(dir.path(), &borrowed, Some(&matcher)).protected_by(relative)
+        let compiled = AppPatterns::compile(&patterns(dir.path(), text)).unwrap();
+        AppDirectory::new(dir.path(), &compiled).protected_by(relative)
     }
 
     #[test]
     fn states() {
         let dir = app();
-        let probe = AppDirectory::new(dir.path(), &[], None);
+        let none = AppPatterns::compile(&[]).unwrap();
+        let probe = AppDirectory::new(dir.path(), &none);
         assert_eq!(probe.state("tmp"), PathState::Directory);
         assert_eq!(
             probe.state("var/cache"),

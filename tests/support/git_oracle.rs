@@ -337,7 +337,7 @@ pub fn compare(oracle: &GitOracle, tree: &Tree, patterns: &str) -> Comparison {
         .collect();
 
     let settings = Settings::read(|_| None, Path::new("/workspace")).expect("default settings");
-    let report = pass::run(&PassInput {
+    let (report, _) = pass::run(&PassInput {
         app_dir: &app,
         layers_dir: &layers_dir,
         settings: &settings,
