@@ -125,47 +125,11 @@ pub fn policy(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::redirects::{Redirection, Skip, catalog};
+    use crate::policy::examples::applied;
 
     #[test]
     fn json_shape() {
-        let redirect = |id, outcome| Redirection {
-            entry: catalog::find(id).unwrap(),
-            requested: false,
-            outcome,
-        };
-        let redirects = vec![
-            redirect(
-                "tmpdir",
-                Outcome::Env {
-                    variable: "TMPDIR",
-                    value: "/tmp".into(),
-                    unless_home_writable: false,
-                },
-            ),
-            redirect(
-                "xdg-cache",
-                Outcome::Env {
-                    variable: "XDG_CACHE_HOME",
-                    value: "/tmp/group-writable/xdg-cache".into(),
-                    unless_home_writable: true,
-                },
-            ),
-            redirect(
-                "rails-tmp",
-                Outcome::Path {
-                    path: "tmp",
-                    target: "/tmp/group-writable/rails-tmp".into(),
-                    content: BuildContent::Seeded {
-                        files: 2,
-                        directories: 0,
-                        bytes: 10,
-                        copied_hard_links: 0,
-                    },
-                },
-            ),
-            redirect("rails-log", Outcome::Skipped(Skip::Missing)),
-        ];
+        let redirects = applied();
         let policy = policy(
             BuildIds {
                 uid: 1001,
@@ -182,7 +146,8 @@ mod tests {
                 r#"{"version":1,"build_user":{"uid":1001,"gid":1000},"tmp_base":"/tmp","patterns":[],"#,
                 r#""redirects":[{"kind":"env","id":"tmpdir","variable":"TMPDIR","value":"/tmp","when":"unset"},"#,
                 r#"{"kind":"env","id":"xdg-cache","variable":"XDG_CACHE_HOME","value":"/tmp/group-writable/xdg-cache","when":"unset_and_home_not_writable"},"#,
-                r#"{"kind":"path","id":"rails-tmp","path":"tmp","target":"/tmp/group-writable/rails-tmp","build_content":"seeded","seeded_files":2}],"#,
+                r#"{"kind":"path","id":"rails-tmp","path":"tmp","target":"/tmp/group-writable/rails-tmp","build_content":"seeded","seeded_files":2},"#,
+                r#"{"kind":"path","id":"rails-log","path":"log","target":"/tmp/group-writable/rails-log","build_content":"dropped","seeded_files":0}],"#,
                 r#""surface":{"read_only":false,"named":{"directories":0,"files":0},"#,
                 r#""app":{"directories":0,"files":0,"world_writable":0,"world_writable_paths":[],"made_read_only":0},"#,
                 r#""layers":{"directories":0,"files":0,"world_writable":0,"world_writable_paths":[],"made_read_only":0},"#,

@@ -3,5 +3,7 @@
 //! - [`label`]: the image label recording the applied policy (JSON);
 //! - [`report`]: the build log's account of the same.
 
+#[cfg(test)]
+mod examples;
 pub mod label;
 pub mod report;

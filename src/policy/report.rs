@@ -11,16 +11,21 @@ use crate::redirects::{Applied, BuildContent, Outcome, Skip};
 use crate::settings::{self, RedirectSetting, Settings};
 use bullet_stream::{Print, style};
 use group_writable_launch::contract;
-use std::io::Stdout;
+use std::io::{Stdout, Write};
 use std::time::Duration;
 
-/// The build log, inside the buildpack's section.
-pub type Log = Print<bullet_stream::state::Bullet<Stdout>>;
+/// The build log, inside the buildpack's section: standard output in a build, a buffer in
+/// the snapshot tests.
+pub type Log<W = Stdout> = Print<bullet_stream::state::Bullet<W>>;
 
 /// The pass section: the pattern sources, what each pattern matched (and, with
 /// `BP_LOG_LEVEL=DEBUG`, every change), the totals and the warnings.
 #[must_use]
-pub fn pass(log: Log, report: &PassReport, settings: &Settings) -> Log {
+pub fn pass<W: Write + Send + Sync + 'static>(
+    log: Log<W>,
+    report: &PassReport,
+    settings: &Settings,
+) -> Log<W> {
     if report.sources.is_empty() {
         return log
             .bullet(format!(
@@ -83,7 +88,11 @@ pub fn pass(log: Log, report: &PassReport, settings: &Settings) -> Log {
 /// The writable surface section: the three classes of what the image leaves group- or
 /// other-writable in the app and the layers, and what the read-only setting removed.
 #[must_use]
-pub fn surface(log: Log, surface: &SurfaceRecord, settings: &Settings) -> Log {
+pub fn surface<W: Write + Send + Sync + 'static>(
+    log: Log<W>,
+    surface: &SurfaceRecord,
+    settings: &Settings,
+) -> Log<W> {
     let mut section =
         log.bullet("Writable surface (group- or other-writable in the app and the layers)");
     section = section.sub_bullet(format!(
@@ -146,7 +155,11 @@ fn left(counts: &SurfaceCounts) -> String {
 /// The redirects section: each applied redirect, and each skipped one that was asked for
 /// or whose ecosystem is present, with the reason.
 #[must_use]
-pub fn redirects(log: Log, settings: &Settings, redirects: &[Applied]) -> Log {
+pub fn redirects<W: Write + Send + Sync + 'static>(
+    log: Log<W>,
+    settings: &Settings,
+    redirects: &[Applied],
+) -> Log<W> {
     let base = settings.tmp_base.to_string();
     let heading = match &settings.redirects {
         RedirectSetting::Off => {
@@ -248,4 +261,95 @@ fn directories_and_files(directories: u64, files: u64) -> String {
 
 fn seconds(duration: Duration) -> String {
     format!("{:.3}s", duration.as_secs_f64())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::examples::{self, applied, pass_report};
+    use crate::policy::label::SurfaceRecord;
+    use std::path::Path;
+
+    /// What a section prints, without the colours and without the log's closing line
+    /// (its time varies).
+    fn printed(section: impl FnOnce(Log<Vec<u8>>) -> Log<Vec<u8>>) -> String {
+        let log = Print::new(Vec::new()).without_header();
+        let bytes = section(log).done();
+        let text = bullet_stream::strip_ansi(String::from_utf8_lossy(&bytes));
+        let closing = text.rfind("- Done (finished in").unwrap_or(text.len());
+        text[..closing].to_owned()
+    }
+
+    fn settings(variables: &[(&str, &str)]) -> Settings {
+        let lookup = |name: &str| {
+            variables
+                .iter()
+                .find(|(variable, _)| *variable == name)
+                .map(|(_, value)| (*value).to_owned())
+        };
+        Settings::read(lookup, Path::new("/workspace")).unwrap()
+    }
+
+    #[test]
+    fn every_build_log_section_reads_exactly_as_its_snapshot() {
+        let sections = [
+            (
+                "log_pass",
+                printed(|log| pass(log, &pass_report(), &settings(&[]))),
+            ),
+            (
+                "log_pass_debug",
+                printed(|log| pass(log, &pass_report(), &settings(&[("BP_LOG_LEVEL", "DEBUG")]))),
+            ),
+            (
+                "log_pass_no_patterns",
+                printed(|log| pass(log, &PassReport::default(), &settings(&[]))),
+            ),
+            (
+                "log_surface",
+                printed(|log| surface(log, &examples::surface(), &settings(&[]))),
+            ),
+            (
+                "log_surface_read_only",
+                printed(|log| {
+                    surface(
+                        log,
+                        &examples::surface(),
+                        &settings(&[("BP_GROUP_WRITABLE_READ_ONLY", "true")]),
+                    )
+                }),
+            ),
+            (
+                "log_surface_nothing",
+                printed(|log| surface(log, &SurfaceRecord::default(), &settings(&[]))),
+            ),
+            (
+                "log_redirects",
+                printed(|log| redirects(log, &settings(&[]), &applied())),
+            ),
+            (
+                "log_redirects_only",
+                printed(|log| {
+                    redirects(
+                        log,
+                        &settings(&[("BP_GROUP_WRITABLE_REDIRECTS", "rails-tmp,laravel-logs")]),
+                        &applied(),
+                    )
+                }),
+            ),
+            (
+                "log_redirects_off",
+                printed(|log| {
+                    redirects(
+                        log,
+                        &settings(&[("BP_GROUP_WRITABLE_REDIRECTS", "off")]),
+                        &[],
+                    )
+                }),
+            ),
+        ];
+        for (name, text) in sections {
+            insta::assert_snapshot!(name, text);
+        }
+    }
 }
