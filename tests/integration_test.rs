@@ -19,6 +19,8 @@
 
 #[path = "support/audit_tool.rs"]
 mod audit_tool;
+#[path = "support/ids.rs"]
+mod ids;
 #[path = "support/pack_stack.rs"]
 mod pack_stack;
 #[path = "support/probe.rs"]
@@ -44,8 +46,7 @@ use writable_paths::{IN_WORKSPACE_ROOT, MATCHED, NOT_MATCHED, WORKSPACE_MODE};
 
 const WRITABLE_PATHS_APP: &str = "tests/fixtures/apps/writable-paths";
 const NODE_APP: &str = "tests/fixtures/apps/node-shaped";
-/// The run user of the stack's run image, as `docker run --user` takes it.
-const RUN_USER: &str = "1002:1000";
+use ids::{BUILD_GID, BUILD_UID, RUN_UID};
 /// `OpenShift` runs images as a random uid (from the project's range) in group 0.
 const OPENSHIFT_USER: &str = "1000650000:0";
 
@@ -122,8 +123,8 @@ fn packaged_directory() {
 
         let label = policy_label(&image).expect("the image has no policy label");
         let policy: serde_json::Value = serde_json::from_str(&label).expect("the label is JSON");
-        assert_eq!(policy["build_user"]["uid"], 1001, "{label}");
-        assert_eq!(policy["build_user"]["gid"], 1000, "{label}");
+        assert_eq!(policy["build_user"]["uid"], BUILD_UID, "{label}");
+        assert_eq!(policy["build_user"]["gid"], BUILD_GID, "{label}");
         // The surface report names pack's 0777 /workspace (the control, where it is not
         // there, is the read-only build of surface_umask_002_and_read_only).
         assert_contains!(context.pack_stdout, "World-writable: /workspace");
@@ -271,8 +272,10 @@ fn readme_builder_toml() {
     std::fs::write(&buildpacks_toml, builder_toml).expect("write the builder's buildpacks");
     let builder = Builder::create(stack, &buildpacks_toml);
 
+    // The run user of the stack's run image, as `docker run --user` takes it.
+    let run_user = format!("{RUN_UID}:{BUILD_GID}");
     let read_only_run_user = Run {
-        user: Some(RUN_USER),
+        user: Some(&run_user),
         read_only: true,
     };
     let build = |enabled: bool| {
@@ -289,7 +292,7 @@ fn readme_builder_toml() {
         let stdout = String::from_utf8_lossy(&started.stdout);
         assert!(
             started.status.success() && stdout.contains("node-shaped app started"),
-            "the app did not start on a read-only root as {RUN_USER}:\n{stdout}\n{}",
+            "the app did not start on a read-only root as {run_user}:\n{stdout}\n{}",
             String::from_utf8_lossy(&started.stderr)
         );
     });
@@ -503,7 +506,7 @@ fn assert_audit_agrees(image: &str, what: &str) {
     let tarball = saved.path().join("image.tar");
     pack_stack::succeed(pack_stack::docker(["save", "-o"]).arg(&tarball).arg(image));
     let report = audit_tool::report(&tarball, &[]);
-    assert_eq!(report["user"]["uid"], 1002, "{what}: the image's User");
+    assert_eq!(report["user"]["uid"], RUN_UID, "{what}: the image's User");
     let writes: Vec<_> = MATCHED
         .iter()
         .chain(NOT_MATCHED)

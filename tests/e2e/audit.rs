@@ -8,7 +8,7 @@ use crate::audit_tool::{assert_agreement, paths, report};
 use crate::group_writable_paths::{
     OPENSHIFT_UID, control_image, group_writable_image, group_zero_image,
 };
-use crate::platform::{Image, Run};
+use crate::platform::{Image, RUN_UID, Run, SHARED_GID};
 use crate::probe::{Probe, Write};
 use crate::writable_paths::{IN_WORKSPACE_ROOT, MATCHED, NOT_MATCHED};
 use libtest_mimic::Trial;
@@ -50,7 +50,7 @@ fn audit_agrees_with_the_probes_as_the_run_user() {
                 report["user"]["uid"].as_u64(),
                 report["user"]["gid"].as_u64()
             ),
-            (Some(1002), Some(1000)),
+            (Some(u64::from(RUN_UID)), Some(u64::from(SHARED_GID))),
             "{context}"
         );
         assert_eq!(report["user"]["source"], "config");

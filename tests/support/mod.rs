@@ -19,6 +19,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod git_oracle;
+mod ids;
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
@@ -30,11 +31,8 @@ use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// The build user and group when the tests run as root (Paketo's build uid and group).
-pub const BUILD_UID: u32 = 1001;
-pub const BUILD_GID: u32 = 1000;
-/// The run user when the tests run as root: another uid, the same group (Paketo jammy).
-pub const RUN_UID: u32 = 1002;
+/// The build user and group, and the run user, of every test stack (`ids.rs`).
+pub use self::ids::{BUILD_GID, BUILD_UID, RUN_UID};
 
 /// The exec.d helper, as the build installs it in our layers directory.
 pub const HELPER: &str = "redirects/exec.d/group-writable-redirects";

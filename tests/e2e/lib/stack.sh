@@ -2,15 +2,14 @@
 # The test stack: the users of the build environment and the run image, and the run image
 # itself. Sourced by tests/e2e/cnb.
 #
-# The ids are Paketo jammy's: the build user (1001) and the run user (1002) differ and
-# share group 1000 (CNB RFC 0085). OpenShift's shape, a random uid in group 0, needs no
-# entry of its own: group 0 (root) is in every /etc/group, and OpenShift's random uid has
-# no /etc/passwd entry either.
+# The ids (STACK_GROUP_ID, BUILD_USER_ID, RUN_USER_ID) are Paketo jammy's, defined once in
+# tests/support/ids.sh for the Rust tests too. OpenShift's shape, a random uid in group 0,
+# needs no entry of its own: group 0 (root) is in every /etc/group, and OpenShift's random
+# uid has no /etc/passwd entry either.
 
 # shellcheck disable=SC2034 # these constants are read by the files that source this one
-STACK_GROUP_ID=1000
-BUILD_USER_ID=1001
-RUN_USER_ID=1002
+# shellcheck source=SCRIPTDIR/../../support/ids.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../support/ids.sh"
 
 # Image names; the lifecycle's layout mode maps NAME:TAG to <layout dir>/NAME/TAG.
 RUN_IMAGE=e2e.invalid/group-writable/run:latest
@@ -24,7 +23,7 @@ layout_path() {
 }
 
 # write_user_database ETC_DIR CNB_UID: /etc/passwd and /etc/group with root and the user
-# `cnb` (uid CNB_UID, group 1000), as Paketo's build and run images have them.
+# `cnb` (uid CNB_UID, group STACK_GROUP_ID), as Paketo's build and run images have them.
 write_user_database() {
   local etc=$1 cnb_uid=$2
   mkdir -p "$etc"

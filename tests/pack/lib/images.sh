@@ -10,9 +10,9 @@
 # loads them in seconds instead of running debootstrap again.
 # Sourced by tests/pack/stack.
 
-STACK_GROUP_ID=1000
-BUILD_USER_ID=1001
-RUN_USER_ID=1002
+# STACK_GROUP_ID, BUILD_USER_ID and RUN_USER_ID, defined once for every suite.
+# shellcheck source=SCRIPTDIR/../../support/ids.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../support/ids.sh"
 STACK_ID=io.buildpacks.stacks.debian
 IMAGE_REPOSITORY=group-writable.invalid/pack-stack
 
@@ -52,10 +52,10 @@ debian_mirror() {
   echo "$mirror"
 }
 
-# stack_key INCLUDE: what the images depend on: this file, the release and the extra
+# stack_key INCLUDE: what the images depend on: this file and the ids, the release and the extra
 # packages (comma-separated, for framework images; empty for the default stack).
 stack_key() {
-  { cat "${BASH_SOURCE[0]}"; debian_codename; echo "$1"; } | sha256sum | cut -c1-12
+  { cat "${BASH_SOURCE[0]}" "$(dirname "${BASH_SOURCE[0]}")/../../support/ids.sh"; debian_codename; echo "$1"; } | sha256sum | cut -c1-12
 }
 
 # stack_tag INCLUDE: the tag of the images: the release and the key, so a change to how
