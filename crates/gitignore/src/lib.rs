@@ -6,5 +6,9 @@
 //! - [`matcher`]: which pattern of a list (if any) selects a path, and its index.
 #![forbid(unsafe_code)]
 
+// A dev-dependency of tests/messages.rs, which the unit-test build sees too.
+#[cfg(test)]
+use insta as _;
+
 pub mod git_pattern;
 pub mod matcher;
