@@ -532,3 +532,62 @@ fn raise_open_file_limit() {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fmt::Write as _;
+    use std::fs;
+    use std::os::unix::fs::PermissionsExt as _;
+
+    /// The mode of the app's `log` after a pass over `patterns` (and the pass's outcome).
+    fn log_mode_after(patterns: &str) -> (Result<(), PassError>, u32) {
+        let root = tempfile::tempdir().unwrap();
+        let app = root.path().join("workspace");
+        let layers_dir = root.path().join("layers/cnb-utils_group-writable");
+        fs::create_dir_all(app.join("log")).unwrap();
+        fs::create_dir_all(&layers_dir).unwrap();
+        fs::set_permissions(app.join("log"), fs::Permissions::from_mode(0o755)).unwrap();
+        fs::write(app.join(".group-writable"), patterns).unwrap();
+        let settings = Settings::read(|_| None, &app).unwrap();
+        let outcome = run(&PassInput {
+            app_dir: &app,
+            layers_dir: &layers_dir,
+            settings: &settings,
+            user: &BuildUser::current(),
+            threads: 1,
+            previous: &LayerRecords::default(),
+        });
+        let mode = fs::metadata(app.join("log")).unwrap().permissions().mode() & 0o777;
+        (outcome.map(|_| ()), mode)
+    }
+
+    #[test]
+    fn too_complex_layers_patterns_change_nothing_in_the_app() {
+        // The control: the app pattern alone makes `log` group-writable.
+        let (outcome, mode) = log_mode_after("log/\n");
+        assert!(outcome.is_ok());
+        assert_eq!(mode, 0o775);
+
+        // Some ten thousand wildcard patterns are more than the matcher compiles.
+        let mut patterns = "log/\n".to_owned();
+        for index in 0..12_000 {
+            writeln!(patterns, "/layers/x/*a*b{index}*c*d*").unwrap();
+        }
+        let (outcome, mode) = log_mode_after(&patterns);
+        assert!(
+            matches!(
+                outcome,
+                Err(PassError::TooComplex {
+                    root: Root::Layers,
+                    ..
+                })
+            ),
+            "{outcome:?}"
+        );
+        assert_eq!(
+            mode, 0o755,
+            "the app was walked before the layers' patterns failed"
+        );
+    }
+}

@@ -46,4 +46,3 @@ const fn stack_id(name: &str) -> u32 {
     }
     panic!("tests/support/ids.sh does not define an id the tests need");
 }
-
