@@ -8,7 +8,7 @@ use crate::pass::{self, PassInput};
 use crate::policy::label;
 use crate::policy::report;
 use crate::redirects::probe::AppDirectory;
-use crate::redirects::{Planned, install, plan};
+use crate::redirects::{Outcome, Planned, install, plan};
 use crate::sbom;
 use crate::settings::{self, Settings};
 use bullet_stream::{Print, style};
@@ -21,6 +21,7 @@ use libcnb::generic::{GenericMetadata, GenericPlatform};
 use libcnb::layer::{
     CachedLayerDefinition, InvalidMetadataAction, RestoredLayerAction, UncachedLayerDefinition,
 };
+use libcnb::layer_env::{LayerEnv, ModificationBehavior, Scope};
 use libcnb::{Buildpack, Env, Platform, additional_buildpack_binary_path};
 use std::io::stdout;
 
@@ -73,7 +74,11 @@ impl Buildpack for GroupWritableBuildpack {
         records_layer.write_metadata(RecordsMetadata::new(&report.records))?;
         let log = report::pass(log, &report, &settings);
 
-        let app = AppDirectory::new(&context.app_dir, &app_patterns);
+        let app = AppDirectory::new(
+            &context.app_dir,
+            pass::layers_root(&context.layers_dir),
+            &app_patterns,
+        );
         let plan = plan::plan(&settings.redirects, &settings.tmp_base, &app)
             .map_err(GroupWritableError::UnknownRedirects)?;
         let redirects = if plan.iter().any(|redirect| redirect.outcome.is_applied()) {
@@ -92,11 +97,23 @@ impl Buildpack for GroupWritableBuildpack {
                 additional_buildpack_binary_path!("group-writable-redirects"),
             )])?;
             layer.write_sboms(&[sbom::helper_sbom(&context.buildpack_dir)?])?;
+            if applied
+                .iter()
+                .any(|redirect| matches!(redirect.outcome, Outcome::PhpIni { .. }))
+            {
+                layer.write_env(LayerEnv::new().chainable_insert(
+                    Scope::Launch,
+                    ModificationBehavior::Prepend,
+                    "PHP_INI_SCAN_DIR",
+                    install::php_ini_scan_dir_prefix(&layer.path()),
+                ))?;
+            }
             applied
         } else {
             plan.into_iter().map(Planned::not_installed).collect()
         };
         let log = report::redirects(log, &settings, &redirects);
+        let log = report::data_files(log, &plan::data_files(&app));
 
         let surface =
             label::surface_record(&report, &redirects, &context.app_dir, settings.read_only);

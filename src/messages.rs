@@ -10,10 +10,10 @@ use crate::error::GroupWritableError;
 use crate::pass::PassError;
 use crate::pass::patterns::{InertLine, MAX_PATTERN_FILE_BYTES, Pattern, PatternFileError, Root};
 use crate::pass::walk::Problem;
-use crate::redirects::Skip;
 use crate::redirects::catalog;
 use crate::redirects::install::InstallError;
 use crate::redirects::plan::UnknownIds;
+use crate::redirects::{SEED_WARNING_BYTES, Skip};
 use crate::settings::{self, SettingError};
 use rustix::io::Errno;
 use std::fmt::{self, Write as _};
@@ -206,6 +206,45 @@ pub fn unreadable_directory(path: &Path, error: Errno) -> String {
     )
 }
 
+/// The warning when the seeds of one image exceed [`SEED_WARNING_BYTES`], naming them
+/// (id, bytes), largest first.
+#[must_use]
+pub fn oversized_seeds(seeds: &[(&str, u64)]) -> String {
+    let total: u64 = seeds.iter().map(|(_, bytes)| bytes).sum();
+    let named: Vec<String> = seeds
+        .iter()
+        .map(|(id, bytes)| format!("`{id}` {}", mebibytes(*bytes)))
+        .collect();
+    format!(
+        "The seeds come to {} ({}), more than {}: every start copies them into the tmp base, usually a tmpfs whose pages count against the container's memory limit. Leave build caches out of those directories (or delete them at the end of the build), or name the redirects to keep in BP_GROUP_WRITABLE_REDIRECTS.",
+        mebibytes(total),
+        named.join(", "),
+        mebibytes(SEED_WARNING_BYTES)
+    )
+}
+
+fn mebibytes(bytes: u64) -> String {
+    #[expect(clippy::cast_precision_loss, reason = "a size for people, to 0.1 MiB")]
+    let mib = bytes as f64 / (1024.0 * 1024.0);
+    format!("{mib:.1} MiB")
+}
+
+/// The hint when the app holds database files (app-relative paths): on a read-only root
+/// they cannot be written, and on a writable one every write is lost with the container.
+#[must_use]
+pub fn data_files(files: &[String]) -> String {
+    let quoted: Vec<String> = files.iter().map(|file| format!("`{file}`")).collect();
+    format!(
+        "The app holds {} {}: a database is data that must outlive the container, not a cache, so no redirect moves it. On a read-only root it cannot be written; give it a volume (and point the app at it, e.g. Django's DATABASES NAME or Rails' config/database.yml) or use a database server.",
+        if files.len() == 1 {
+            "the database file"
+        } else {
+            "the database files"
+        },
+        quoted.join(", ")
+    )
+}
+
 /// A failure of libcnb itself (reading the platform, writing a layer, ...).
 #[must_use]
 pub fn libcnb_failure(error: &libcnb::Error<GroupWritableError>) -> String {
@@ -274,7 +313,7 @@ impl fmt::Display for Skip {
                 symlink: true,
             } => write!(
                 f,
-                "`{ancestor}` is a symlink, so the path belongs to what it points to (another buildpack's layer, which handles it)"
+                "`{ancestor}` is a symlink that leads out of the app directory and the layers root, so the path is not the app's to replace"
             ),
             Skip::Blocked {
                 ancestor,
@@ -672,6 +711,15 @@ mod tests {
                 .to_string(),
             ),
             ("skip_not_a_directory", Skip::NotADirectory.to_string()),
+            (
+                "oversized_seeds",
+                oversized_seeds(&[("rails-tmp", 70 * 1024 * 1024), ("rails-log", 1_048_576)]),
+            ),
+            ("data_files", data_files(&["db.sqlite3".to_owned()])),
+            (
+                "data_files_many",
+                data_files(&["db.sqlite3".to_owned(), "db/production.sqlite3".to_owned()]),
+            ),
             (
                 "skip_protected",
                 Skip::Protected {

@@ -80,7 +80,9 @@ fn rails_app() -> CnbDirs {
         "Gemfile",
         "config/application.rb",
         "app/models/user.rb",
-        "tmp/cache/bootsnap/compile-cache/00/abc",
+        "tmp/cache/store/00/abc",
+        "tmp/cache/bootsnap/compile-cache/00/def",
+        "tmp/cache/assets/sprockets/v4.0/ghi",
         "tmp/pids/",
         "log/.keep",
     ]);
@@ -100,7 +102,7 @@ fn rails_tmp_and_log_are_redirected_and_seeded() {
             "`xdg-cache`: XDG_CACHE_HOME=/tmp/group-writable/xdg-cache at launch, unless set or $HOME is writable",
         )
         .assert_log_contains(
-            "`rails-tmp`: tmp/ -> /tmp/group-writable/rails-tmp, seeded at launch with the build's 5 directories and 1 file (8 bytes)",
+            "`rails-tmp`: tmp/ -> /tmp/group-writable/rails-tmp, seeded at launch with the build's 4 directories and 1 file (8 bytes)",
         )
         .assert_log_contains("`rails-log`: log/ -> /tmp/group-writable/rails-log, seeded")
         .assert_log_contains("`bootsnap`: BOOTSNAP_CACHE_DIR=/tmp/group-writable/bootsnap")
@@ -110,10 +112,10 @@ fn rails_tmp_and_log_are_redirected_and_seeded() {
 
     // The seed is in the launch layer, group-readable.
     let seed = dirs.layers.join("redirects/seeds/rails-tmp");
-    assert_eq!(
-        mode(&seed.join("cache/bootsnap/compile-cache/00/abc")) & 0o040,
-        0o040
-    );
+    assert_eq!(mode(&seed.join("cache/store/00/abc")) & 0o040, 0o040);
+    // Bootsnap's and Sprockets' build caches are not seeded.
+    assert!(!seed.join("cache/bootsnap").exists());
+    assert!(!seed.join("cache/assets").exists());
     assert_eq!(mode(&seed.join("pids")) & 0o050, 0o050);
     let layer_toml = fs::read_to_string(dirs.layers.join("redirects.toml")).unwrap();
     assert!(layer_toml.contains("launch = true"), "{layer_toml}");
@@ -128,7 +130,7 @@ fn rails_tmp_and_log_are_redirected_and_seeded() {
         with_generic(&[("BOOTSNAP_CACHE_DIR", "/tmp/group-writable/bootsnap")])
     );
     let target = dirs.in_tmp(Path::new("/tmp/group-writable/rails-tmp"));
-    let seeded = target.join("cache/bootsnap/compile-cache/00/abc");
+    let seeded = target.join("cache/store/00/abc");
     assert_eq!(fs::read_to_string(&seeded).unwrap(), "content\n");
     assert_eq!(mode(&seeded), 0o644, "copies are writable for the run user");
     assert_eq!(fs::metadata(&seeded).unwrap().uid(), run_uid());
@@ -230,8 +232,10 @@ fn node_cache_is_redirected_and_the_build_cache_dropped() {
     assert_eq!(fs::read_dir(&target).unwrap().count(), 0);
 }
 
+/// Paketo's npm-install: `node_modules` is a symlink to its launch layer. The link stays
+/// below the layers root, so the redirect follows it and links the cache in the layer.
 #[test]
-fn node_modules_in_another_buildpacks_layer_is_left_to_it() {
+fn node_modules_in_another_buildpacks_layer_is_followed() {
     packaged_or_skip!();
     let dirs = CnbDirs::new();
     dirs.app_tree(&["package.json"]);
@@ -244,14 +248,65 @@ fn node_modules_in_another_buildpacks_layer_is_left_to_it() {
         dirs.app.join("node_modules"),
     )
     .unwrap();
+    dirs.hand_to_build_user();
     dirs.build().assert_success().assert_log_contains(
-        "`node-modules-cache`: node_modules/.cache/ not redirected: `node_modules` is a symlink",
+        "`node-modules-cache`: node_modules/.cache/ -> /tmp/group-writable/node-modules-cache, the build's cache dropped",
     );
-    assert!(
-        dirs.layers_root
-            .join("npm-install/modules/node_modules/.cache/x")
-            .is_file()
+    let cache = dirs
+        .layers_root
+        .join("npm-install/modules/node_modules/.cache");
+    assert_eq!(
+        fs::read_link(&cache).unwrap(),
+        PathBuf::from("/tmp/group-writable/node-modules-cache")
     );
+}
+
+/// A `node_modules` that links out of the app and the layers is not the app's.
+#[test]
+fn node_modules_elsewhere_is_left_alone() {
+    packaged_or_skip!();
+    let dirs = CnbDirs::new();
+    dirs.app_tree(&["package.json"]);
+    support::make_tree(&dirs.root, &["elsewhere/node_modules/.cache/x"]);
+    std::os::unix::fs::symlink(
+        dirs.root.join("elsewhere/node_modules"),
+        dirs.app.join("node_modules"),
+    )
+    .unwrap();
+    dirs.build().assert_success().assert_log_contains(
+        "`node-modules-cache`: node_modules/.cache/ not redirected: `node_modules` is a symlink that leads out of the app directory and the layers root",
+    );
+    assert!(dirs.root.join("elsewhere/node_modules/.cache/x").is_file());
+}
+
+/// PHP sessions: an ini file in the helper layer, first in `PHP_INI_SCAN_DIR`.
+#[test]
+fn php_sessions_go_to_the_tmp_base() {
+    packaged_or_skip!();
+    let dirs = CnbDirs::new();
+    dirs.app_tree(&["index.php"]);
+    dirs.build().assert_success().assert_log_contains(
+        "`php-sessions`: session.save_path = \"/tmp\" in an ini file PHP reads first (PHP_INI_SCAN_DIR)",
+    );
+    let layer = dirs.layers.join("redirects");
+    let ini = fs::read_to_string(layer.join("php.ini.d/00-group-writable.ini")).unwrap();
+    assert!(ini.contains("\nsession.save_path = \"/tmp\"\n"), "{ini}");
+    assert_eq!(
+        fs::read_to_string(layer.join("env.launch/PHP_INI_SCAN_DIR.prepend")).unwrap(),
+        format!("{}:", layer.join("php.ini.d").display())
+    );
+    assert!(!layer.join("env.launch/PHP_INI_SCAN_DIR.delim").exists());
+}
+
+/// A database file in the app gets the build log's hint.
+#[test]
+fn a_database_in_the_app_gets_a_hint() {
+    packaged_or_skip!();
+    let dirs = CnbDirs::new();
+    dirs.app_tree(&["manage.py", "requirements.txt", "db.sqlite3"]);
+    dirs.build()
+        .assert_success()
+        .assert_log_contains("The app holds the database file `db.sqlite3`");
 }
 
 #[test]
@@ -462,7 +517,8 @@ fn the_label_records_the_policy_and_the_build_user() {
             "path": "tmp",
             "target": "/tmp/group-writable/rails-tmp",
             "build_content": "seeded",
-            "seeded_files": 1
+            "seeded_files": 1,
+            "seeded_bytes": 8
         })
     );
     assert_eq!(
@@ -573,7 +629,7 @@ fn run_time_switch_and_debug() {
     for needle in [
         "group-writable-redirects: read ",
         "group-writable-redirects: created /tmp/group-writable\n",
-        "created /tmp/group-writable/rails-tmp for tmp/ and copied 5 directories, 1 files",
+        "created /tmp/group-writable/rails-tmp for tmp/ and copied 4 directories, 1 files",
         "group-writable-redirects: wrote to fd 3:\nTMPDIR = \"/tmp\"",
     ] {
         assert!(

@@ -122,11 +122,18 @@ pub enum PassError {
     },
 }
 
+/// The layers root (`/layers`), above the buildpack's own layers directory
+/// (`CNB_LAYERS_DIR`, `/layers/<buildpack id>`).
+#[must_use]
+pub fn layers_root(layers_dir: &Path) -> &Path {
+    layers_dir.parent().unwrap_or(layers_dir)
+}
+
 /// Runs the pass: its report, and the app patterns as the walk compiled them (for the
 /// redirect plan).
 pub fn run(input: &PassInput<'_>) -> Result<(PassReport, AppPatterns), PassError> {
     let started = Instant::now();
-    let layers_root = input.layers_dir.parent().unwrap_or(input.layers_dir);
+    let layers_root = layers_root(input.layers_dir);
     let (list, sources) = read_patterns(input, layers_root)?;
     let mut report = PassReport {
         sources,

@@ -103,6 +103,14 @@ pub(crate) fn applied() -> Vec<Applied> {
                 content: BuildContent::Dropped,
             },
         ),
+        redirect(
+            "php-sessions",
+            false,
+            Outcome::PhpIni {
+                directive: "session.save_path",
+                value: "/tmp".into(),
+            },
+        ),
         redirect("bootsnap", false, Outcome::Skipped(Skip::Missing)),
         redirect(
             "laravel-logs",

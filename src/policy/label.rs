@@ -95,10 +95,10 @@ pub fn policy(
                     target,
                     content,
                 } => {
-                    let (build_content, seeded_files) = match content {
-                        BuildContent::Seeded { files, .. } => ("seeded", *files),
-                        BuildContent::Dropped => ("dropped", 0),
-                        BuildContent::None | BuildContent::Linked => ("none", 0),
+                    let (build_content, seeded_files, seeded_bytes) = match content {
+                        BuildContent::Seeded { files, bytes, .. } => ("seeded", *files, *bytes),
+                        BuildContent::Dropped => ("dropped", 0, 0),
+                        BuildContent::None | BuildContent::Linked => ("none", 0, 0),
                     };
                     Some(RedirectRecord::Path {
                         id,
@@ -106,8 +106,14 @@ pub fn policy(
                         target: target.clone(),
                         build_content: build_content.to_owned(),
                         seeded_files,
+                        seeded_bytes,
                     })
                 }
+                Outcome::PhpIni { directive, value } => Some(RedirectRecord::PhpIni {
+                    id,
+                    directive: (*directive).to_owned(),
+                    value: value.clone(),
+                }),
                 Outcome::Skipped(_) => None,
             }
         })
@@ -146,8 +152,9 @@ mod tests {
                 r#"{"version":1,"build_user":{"uid":1001,"gid":1000},"tmp_base":"/tmp","patterns":[],"#,
                 r#""redirects":[{"kind":"env","id":"tmpdir","variable":"TMPDIR","value":"/tmp","when":"unset"},"#,
                 r#"{"kind":"env","id":"xdg-cache","variable":"XDG_CACHE_HOME","value":"/tmp/group-writable/xdg-cache","when":"unset_and_home_not_writable"},"#,
-                r#"{"kind":"path","id":"rails-tmp","path":"tmp","target":"/tmp/group-writable/rails-tmp","build_content":"seeded","seeded_files":2},"#,
-                r#"{"kind":"path","id":"rails-log","path":"log","target":"/tmp/group-writable/rails-log","build_content":"dropped","seeded_files":0}],"#,
+                r#"{"kind":"path","id":"rails-tmp","path":"tmp","target":"/tmp/group-writable/rails-tmp","build_content":"seeded","seeded_files":2,"seeded_bytes":10},"#,
+                r#"{"kind":"path","id":"rails-log","path":"log","target":"/tmp/group-writable/rails-log","build_content":"dropped","seeded_files":0,"seeded_bytes":0},"#,
+                r#"{"kind":"php_ini","id":"php-sessions","directive":"session.save_path","value":"/tmp"}],"#,
                 r#""surface":{"read_only":false,"named":{"directories":0,"files":0},"#,
                 r#""app":{"directories":0,"files":0,"world_writable":0,"world_writable_paths":[],"made_read_only":0},"#,
                 r#""layers":{"directories":0,"files":0,"world_writable":0,"world_writable_paths":[],"made_read_only":0},"#,

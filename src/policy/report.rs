@@ -7,7 +7,7 @@ use crate::pass::PassReport;
 use crate::pass::mode::Kind;
 use crate::pass::surface::SurfaceCounts;
 use crate::policy::label::SurfaceRecord;
-use crate::redirects::{Applied, BuildContent, Outcome, Skip};
+use crate::redirects::{self, Applied, BuildContent, Outcome, Skip};
 use crate::settings::{self, RedirectSetting, Settings};
 use bullet_stream::{Print, style};
 use group_writable_launch::contract;
@@ -197,6 +197,9 @@ pub fn redirects<W: Write + Send + Sync + 'static>(
                     ""
                 }
             ),
+            Outcome::PhpIni { directive, value } => format!(
+                "{id}: {directive} = \"{value}\" in an ini file PHP reads first (PHP_INI_SCAN_DIR), so any later ini file overrides it"
+            ),
             Outcome::Path {
                 path,
                 target,
@@ -229,6 +232,9 @@ pub fn redirects<W: Write + Send + Sync + 'static>(
     for warning in &warnings {
         section = section.warning(warning);
     }
+    if let Some(seeds) = redirects::oversized_seeds(redirects) {
+        section = section.warning(messages::oversized_seeds(&seeds));
+    }
     if redirects
         .iter()
         .any(|redirect| redirect.outcome.is_applied())
@@ -240,6 +246,16 @@ pub fn redirects<W: Write + Send + Sync + 'static>(
         ));
     }
     section.done()
+}
+
+/// The hint for the database files the app holds, when there are any.
+#[must_use]
+pub fn data_files(log: Log, files: &[String]) -> Log {
+    if files.is_empty() {
+        log
+    } else {
+        log.warning(messages::data_files(files))
+    }
 }
 
 /// "2 directories and 1 file", leaving out a zero count ("3 files"), or "nothing".

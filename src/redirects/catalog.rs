@@ -40,7 +40,30 @@ pub enum Redirect {
         path: &'static str,
         when: Presence,
         content: Content,
+        /// Paths below `path` (relative to it) dropped from the seed: build caches the
+        /// app does not read at run time, which would cost time and tmpfs memory to copy
+        /// at every start.
+        drop_from_seed: &'static [&'static str],
     },
+    /// A PHP ini directive, set in an ini file of the helper layer whose directory is put
+    /// first in `PHP_INI_SCAN_DIR` (a blank element keeping PHP's own scan directory), so
+    /// the image's `conf.d` and any directory another buildpack or the user adds after it
+    /// override it.
+    PhpIni {
+        directive: &'static str,
+        /// The value is the tmp base (which exists at every launch: PHP creates no
+        /// directory for it).
+        value: PhpIniValue,
+    },
+}
+
+/// What a [`Redirect::PhpIni`] directive is set to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PhpIniValue {
+    /// The tmp base itself, PHP's own default for the directive (upstream PHP's
+    /// `session.save_path` is empty, meaning the system's temporary directory; Debian
+    /// changes it to `/var/lib/php/sessions`).
+    TmpBase,
 }
 
 /// Where an env redirect points.
@@ -129,7 +152,12 @@ pub static CATALOG: &[Entry] = &[
     // holding place for temporary files like process id files and cached actions"
     // (https://guides.rubyonrails.org/command_line.html#bin-rails-tmp); `rails server`
     // creates tmp/cache, tmp/pids and tmp/sockets at start, so it always exists at run
-    // time. Seeded: it can hold Bootsnap's or the asset pipeline's caches from the build.
+    // time. Seeded (a file store cache, `tmp/cache` of `config.cache_store = :file_store`,
+    // is run-time data), less the build caches: Bootsnap's (`tmp/cache/bootsnap`, and
+    // `bootsnap-compile-cache`, `bootsnap-load-path-cache` before 1.8), which Bootsnap
+    // never reads once the launch sets $BOOTSNAP_CACHE_DIR (below), and Sprockets'
+    // (`tmp/cache/assets`), which only `assets:precompile` reads and which runs to
+    // hundreds of MB.
     Entry {
         id: "rails-tmp",
         ecosystem: "Ruby on Rails",
@@ -138,6 +166,12 @@ pub static CATALOG: &[Entry] = &[
             path: "tmp",
             when: Presence::Always,
             content: Content::Seed,
+            drop_from_seed: &[
+                "cache/bootsnap",
+                "cache/bootsnap-compile-cache",
+                "cache/bootsnap-load-path-cache",
+                "cache/assets",
+            ],
         },
     },
     // Rails logs to `log/<environment>.log` unless told to log to STDOUT, and creates the
@@ -150,6 +184,7 @@ pub static CATALOG: &[Entry] = &[
             path: "log",
             when: Presence::Always,
             content: Content::Seed,
+            drop_from_seed: &[],
         },
     },
     // Bootsnap "writes to tmp/cache (or the path specified by ENV['BOOTSNAP_CACHE_DIR']),
@@ -202,6 +237,7 @@ pub static CATALOG: &[Entry] = &[
             path: "node_modules/.cache",
             when: Presence::ParentExists,
             content: Content::Drop,
+            drop_from_seed: &[],
         },
     },
     // Next.js writes its image optimization and ISR caches to `.next/cache` at run time
@@ -216,6 +252,24 @@ pub static CATALOG: &[Entry] = &[
             path: ".next/cache",
             when: Presence::ParentExists,
             content: Content::Drop,
+            drop_from_seed: &[],
+        },
+    },
+    // Next.js 15.5 and 16 write the pages that incremental static regeneration renders at
+    // run time to `.next/server/route-cache/` (the `ROUTE_CACHE_DIRECTORY` of
+    // `next/dist/server/lib/route-cache-key.js`, joined to the server's dist directory in
+    // `incremental-cache/file-system-cache.js`); the build does not create it. Next.js 13
+    // and 14 write them beside the compiled pages, to `.next/server/pages/` and
+    // `.next/server/app/`, which hold the server's code: see the README.
+    Entry {
+        id: "next-route-cache",
+        ecosystem: "Next.js",
+        markers: NEXT,
+        redirect: Redirect::Path {
+            path: ".next/server/route-cache",
+            when: Presence::ParentExists,
+            content: Content::Seed,
+            drop_from_seed: &[],
         },
     },
     // Python 3.8+: PYTHONPYCACHEPREFIX moves the bytecode cache to a parallel tree
@@ -240,6 +294,21 @@ pub static CATALOG: &[Entry] = &[
             variable: "MPLCONFIGDIR",
             target: EnvTarget::OwnDirectory,
             unless_home_writable: false,
+        },
+    },
+    // PHP's file session handler writes to `session.save_path`
+    // (https://www.php.net/manual/en/session.configuration.php#ini.session.save-path),
+    // `/var/lib/php/sessions` in Debian's and Ubuntu's packages: read-only on a read-only
+    // root, and owned by root. PHP reads every `*.ini` of the directories in
+    // `PHP_INI_SCAN_DIR`, in order, a blank element standing for its compiled-in one
+    // (https://www.php.net/manual/en/configuration.file.php#configuration.file.scan).
+    Entry {
+        id: "php-sessions",
+        ecosystem: "PHP",
+        markers: &["composer.json", "index.php"],
+        redirect: Redirect::PhpIni {
+            directive: "session.save_path",
+            value: PhpIniValue::TmpBase,
         },
     },
     // Composer's home and cache (https://getcomposer.org/doc/03-cli.md#composer-home,
@@ -277,6 +346,7 @@ pub static CATALOG: &[Entry] = &[
             path: "storage/framework",
             when: Presence::Exists,
             content: Content::Seed,
+            drop_from_seed: &[],
         },
     },
     Entry {
@@ -287,6 +357,7 @@ pub static CATALOG: &[Entry] = &[
             path: "storage/logs",
             when: Presence::Exists,
             content: Content::Seed,
+            drop_from_seed: &[],
         },
     },
     // `bootstrap/cache` holds the framework's generated package, service, config and
@@ -300,6 +371,7 @@ pub static CATALOG: &[Entry] = &[
             path: "bootstrap/cache",
             when: Presence::Exists,
             content: Content::Seed,
+            drop_from_seed: &[],
         },
     },
     // Symfony: "the var/ directory must be writable both by the web server and the command
@@ -315,6 +387,7 @@ pub static CATALOG: &[Entry] = &[
             path: "var/cache",
             when: Presence::Always,
             content: Content::Seed,
+            drop_from_seed: &[],
         },
     },
     Entry {
@@ -325,6 +398,7 @@ pub static CATALOG: &[Entry] = &[
             path: "var/log",
             when: Presence::Always,
             content: Content::Seed,
+            drop_from_seed: &[],
         },
     },
 ];
@@ -352,6 +426,7 @@ impl Entry {
         match &self.redirect {
             Redirect::Env { variable, .. } => format!("${variable}"),
             Redirect::Path { path, .. } => format!("{path}/"),
+            Redirect::PhpIni { directive, .. } => (*directive).to_owned(),
         }
     }
 }
@@ -381,11 +456,32 @@ mod tests {
                     own_directory: target == EnvTarget::OwnDirectory,
                     unless_home_writable,
                 },
-                Redirect::Path { path, .. } => contract::Entry::Path {
-                    id: entry.id,
-                    app_path: path,
-                    seeded: true,
-                },
+                Redirect::Path {
+                    path,
+                    drop_from_seed,
+                    ..
+                } => {
+                    for dropped in drop_from_seed {
+                        assert!(is_plain_relative(dropped), "{dropped}");
+                    }
+                    contract::Entry::Path {
+                        id: entry.id,
+                        app_path: path,
+                        seeded: true,
+                    }
+                }
+                // Written by the build into an ini file, not into the helper's
+                // configuration: its directive is a plain name.
+                Redirect::PhpIni { directive, .. } => {
+                    assert!(
+                        directive
+                            .bytes()
+                            .all(|b| b.is_ascii_lowercase() || b == b'.' || b == b'_'),
+                        "{directive}"
+                    );
+                    assert!(contract::is_id(entry.id), "{}", entry.id);
+                    continue;
+                }
             };
             assert!(contract::is_id(entry.id), "{}", entry.id);
             assert!(contract::can_write(&written), "{written:?}");
@@ -396,7 +492,10 @@ mod tests {
         let read_back = contract::Config::parse(&text).unwrap();
         assert_eq!(
             read_back.envs().count() + read_back.paths().count(),
-            CATALOG.len()
+            CATALOG
+                .iter()
+                .filter(|entry| !matches!(entry.redirect, Redirect::PhpIni { .. }))
+                .count()
         );
         assert_eq!(find("rails-tmp").map(|entry| entry.id), Some("rails-tmp"));
         assert!(find("nope").is_none());
@@ -425,16 +524,11 @@ mod tests {
             .iter()
             .filter_map(|entry| match entry.redirect {
                 Redirect::Path { path, .. } => Some(path),
-                Redirect::Env { .. } => None,
+                Redirect::Env { .. } | Redirect::PhpIni { .. } => None,
             })
             .collect();
         for path in &paths {
-            assert!(!path.starts_with('/') && !path.ends_with('/'), "{path}");
-            assert!(
-                path.split('/')
-                    .all(|part| !part.is_empty() && part != "." && part != ".."),
-                "{path}"
-            );
+            assert!(is_plain_relative(path), "{path}");
             for other in &paths {
                 assert!(
                     path == other || !path.starts_with(&format!("{other}/")),
@@ -442,6 +536,14 @@ mod tests {
                 );
             }
         }
+    }
+
+    fn is_plain_relative(path: &str) -> bool {
+        !path.starts_with('/')
+            && !path.ends_with('/')
+            && path
+                .split('/')
+                .all(|part| !part.is_empty() && part != "." && part != "..")
     }
 
     #[test]
@@ -477,5 +579,54 @@ mod tests {
             .map(|entry| (entry.id.to_owned(), format!("`{}`", entry.what())))
             .collect();
         assert_eq!(rows, expected, "the README redirect table is out of date");
+    }
+
+    /// The cells of every table row starting with `first` (a cell test), trimmed.
+    fn table_rows(text: &str, first: impl Fn(&str) -> bool) -> Vec<Vec<String>> {
+        text.lines()
+            .filter_map(|line| {
+                let cells: Vec<String> = line
+                    .trim()
+                    .strip_prefix('|')?
+                    .strip_suffix('|')?
+                    .split('|')
+                    .map(|cell| cell.trim().to_owned())
+                    .collect();
+                first(cells.first()?).then_some(cells)
+            })
+            .collect()
+    }
+
+    /// The README's "Tested frameworks" table says what the real-framework suite tests:
+    /// its rows are the rows of `tests/frameworks/apps.md`, which the suite reads, in order.
+    #[test]
+    fn readme_tested_frameworks_match_the_suite() {
+        let root = env!("CARGO_MANIFEST_DIR");
+        let apps = std::fs::read_to_string(format!("{root}/tests/frameworks/apps.md")).unwrap();
+        let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
+        // | `app` | framework and version | buildpacks | writes | does | result |
+        let suite: Vec<Vec<String>> = table_rows(&apps, |cell| cell.starts_with('`'))
+            .into_iter()
+            .map(|cells| {
+                vec![
+                    cells[1].clone(),
+                    cells[3].clone(),
+                    cells[4].clone(),
+                    cells[5].clone(),
+                ]
+            })
+            .collect();
+        assert!(suite.len() >= 5, "apps.md lists {} apps", suite.len());
+        let section = readme
+            .split("### Tested frameworks")
+            .nth(1)
+            .and_then(|rest| rest.split("\n### ").next())
+            .expect("README.md has a Tested frameworks section");
+        let frameworks: Vec<&str> = suite.iter().map(|row| row[0].as_str()).collect();
+        let listed = table_rows(section, |cell| frameworks.contains(&cell));
+        assert_eq!(
+            listed, suite,
+            "README.md's Tested frameworks table differs from tests/frameworks/apps.md"
+        );
     }
 }

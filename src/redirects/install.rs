@@ -4,9 +4,10 @@
 //! tmp base, and writes the helper's configuration beside it.
 
 use crate::redirects::seed;
-use crate::redirects::{Applied, BuildContent, Existing, Outcome, Planned, Redirection};
+use crate::redirects::{Applied, BuildContent, Existing, Outcome, Planned, Redirection, catalog};
 use group_writable_launch::contract::{self, Entry, TmpBase};
 use group_writable_launch::tree_copy::{self, Kind};
+use std::fmt::Write as _;
 use std::fs;
 use std::io;
 use std::os::unix::fs::PermissionsExt as _;
@@ -32,16 +33,17 @@ pub fn install(
     let applied = plan
         .into_iter()
         .map(|redirect| {
-            let id = redirect.entry.id;
+            let entry = redirect.entry;
             Ok(Redirection {
-                entry: redirect.entry,
+                entry,
                 requested: redirect.requested,
                 outcome: redirect.outcome.try_map_content(|path, target, existing| {
-                    redirect_path(app_dir, layer_dir, id, path, target, existing)
+                    redirect_path(app_dir, layer_dir, entry, path, target, existing)
                 })?,
             })
         })
         .collect::<Result<Vec<Applied>, InstallError>>()?;
+    write_php_ini(layer_dir, &applied)?;
     let entries: Vec<Entry<'_>> = applied
         .iter()
         .filter_map(|redirect| {
@@ -62,7 +64,7 @@ pub fn install(
                     app_path: path,
                     seeded: matches!(content, BuildContent::Seeded { .. }),
                 }),
-                Outcome::Skipped(_) => None,
+                Outcome::PhpIni { .. } | Outcome::Skipped(_) => None,
             }
         })
         .collect();
@@ -78,16 +80,59 @@ pub fn install(
     Ok(applied)
 }
 
+/// The directory of the helper layer that holds the PHP ini file.
+pub const PHP_INI_DIRECTORY: &str = "php.ini.d";
+/// The ini file in it, named to sort first among files of the same directory.
+const PHP_INI_FILE: &str = "00-group-writable.ini";
+
+/// `PHP_INI_SCAN_DIR` at launch, to prepend to what the image or another buildpack sets
+/// (no delimiter: the value ends with `:`): the helper layer's ini directory, then a
+/// blank element (PHP's compiled-in scan directory) when the variable is unset, or the
+/// directories already set, which PHP reads later, so their settings win.
+#[must_use]
+pub fn php_ini_scan_dir_prefix(layer_dir: &Path) -> String {
+    format!("{}:", layer_dir.join(PHP_INI_DIRECTORY).display())
+}
+
+/// Writes the ini file of every applied PHP ini redirect, when there is any.
+fn write_php_ini(layer_dir: &Path, applied: &[Applied]) -> Result<(), InstallError> {
+    let mut text = String::from(
+        "; Written by the group-writable buildpack: PHP's run-time writes, moved to the tmp base.\n; Any ini file PHP reads later (its conf.d, PHP_INI_SCAN_DIR) overrides these.\n",
+    );
+    let mut any = false;
+    for redirect in applied {
+        if let Outcome::PhpIni { directive, value } = &redirect.outcome {
+            let _ = writeln!(text, "{directive} = \"{value}\"");
+            any = true;
+        }
+    }
+    if !any {
+        return Ok(());
+    }
+    let directory = layer_dir.join(PHP_INI_DIRECTORY);
+    let file = directory.join(PHP_INI_FILE);
+    fs::create_dir_all(&directory)
+        .and_then(|()| fs::write(&file, text))
+        .and_then(|()| fs::set_permissions(&file, fs::Permissions::from_mode(0o644)))
+        .map_err(|error| InstallError {
+            id: "(php ini)",
+            path: file,
+            action: "write",
+            error,
+        })
+}
+
 /// Replaces the app path by a symlink to `target`, first moving what the build left there
-/// into the seed (or dropping it).
+/// into the seed (less the entry's build caches) or dropping it.
 fn redirect_path(
     app_dir: &Path,
     layer_dir: &Path,
-    id: &'static str,
+    entry: &'static catalog::Entry,
     relative: &str,
     target: &str,
     existing: Existing,
 ) -> Result<BuildContent, InstallError> {
+    let id = entry.id;
     let app_path = app_dir.join(relative);
     let failed = |action, path: &Path| {
         let path = path.to_owned();
@@ -98,6 +143,22 @@ fn redirect_path(
             error,
         }
     };
+    if existing == Existing::Seed
+        && let catalog::Redirect::Path { drop_from_seed, .. } = entry.redirect
+    {
+        for dropped in drop_from_seed {
+            let cache = app_path.join(dropped);
+            // Only a directory of the app's own: every step a directory, never a symlink.
+            let mut step = app_path.clone();
+            let own = dropped.split('/').all(|part| {
+                step.push(part);
+                fs::symlink_metadata(&step).is_ok_and(|metadata| metadata.is_dir())
+            });
+            if own {
+                fs::remove_dir_all(&cache).map_err(failed("remove the build cache", &cache))?;
+            }
+        }
+    }
     let content = match existing {
         Existing::Linked => return Ok(BuildContent::Linked),
         Existing::Seed if !is_empty_directory(&app_path) => {
@@ -227,6 +288,121 @@ mod tests {
         assert_eq!(group_readable(Kind::File, 0o600), 0o640);
         assert_eq!(group_readable(Kind::File, 0o755), 0o755);
         assert_eq!(group_readable(Kind::File, 0o700), 0o750);
+    }
+
+    fn planned(id: &str, path: &'static str, content: Existing) -> Planned {
+        Redirection {
+            entry: catalog::find(id).unwrap(),
+            requested: false,
+            outcome: Outcome::Path {
+                path,
+                target: format!("/tmp/group-writable/{id}"),
+                content,
+            },
+        }
+    }
+
+    /// Bootsnap's and Sprockets' caches leave the seed; the rest of `tmp/` stays in it.
+    #[test]
+    fn build_caches_are_dropped_from_the_seed() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = dir.path().join("app");
+        let layer = dir.path().join("layer");
+        for directory in [
+            "tmp/cache/bootsnap/compile-cache-iseq",
+            "tmp/cache/assets/sprockets",
+            "tmp/cache/bootsnap-compile-cache",
+            "tmp/pids",
+        ] {
+            fs::create_dir_all(app.join(directory)).unwrap();
+        }
+        fs::write(app.join("tmp/cache/bootsnap/compile-cache-iseq/a"), "x").unwrap();
+        fs::write(app.join("tmp/cache/assets/sprockets/b"), "y").unwrap();
+        fs::write(app.join("tmp/cache/store-entry"), "kept").unwrap();
+        fs::create_dir_all(&layer).unwrap();
+        let tmp_base = TmpBase::new("/tmp").unwrap();
+        let applied = install(
+            &app,
+            &layer,
+            &tmp_base,
+            vec![planned("rails-tmp", "tmp", Existing::Seed)],
+        )
+        .unwrap();
+        let seed = layer.join("seeds/rails-tmp");
+        assert_eq!(
+            fs::read_to_string(seed.join("cache/store-entry")).unwrap(),
+            "kept"
+        );
+        assert!(seed.join("pids").is_dir());
+        for dropped in [
+            "cache/bootsnap",
+            "cache/assets",
+            "cache/bootsnap-compile-cache",
+        ] {
+            assert!(!seed.join(dropped).exists(), "{dropped}");
+        }
+        assert!(matches!(
+            applied[0].outcome,
+            Outcome::Path {
+                content: BuildContent::Seeded {
+                    files: 1,
+                    bytes: 4,
+                    ..
+                },
+                ..
+            }
+        ));
+        assert!(!layer.join(PHP_INI_DIRECTORY).exists());
+    }
+
+    /// A build cache path that leads through a symlink is not the app's: left alone.
+    #[test]
+    fn dropping_never_follows_a_symlink() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = dir.path().join("app");
+        let outside = dir.path().join("outside");
+        fs::create_dir_all(outside.join("bootsnap")).unwrap();
+        fs::create_dir_all(app.join("tmp")).unwrap();
+        std::os::unix::fs::symlink(&outside, app.join("tmp/cache")).unwrap();
+        let layer = dir.path().join("layer");
+        fs::create_dir_all(&layer).unwrap();
+        install(
+            &app,
+            &layer,
+            &TmpBase::new("/tmp").unwrap(),
+            vec![planned("rails-tmp", "tmp", Existing::Seed)],
+        )
+        .unwrap();
+        assert!(outside.join("bootsnap").is_dir());
+    }
+
+    #[test]
+    fn php_ini_directives_go_into_the_layer() {
+        let dir = tempfile::tempdir().unwrap();
+        let redirect = Redirection {
+            entry: catalog::find("php-sessions").unwrap(),
+            requested: false,
+            outcome: Outcome::PhpIni {
+                directive: "session.save_path",
+                value: "/tmp".into(),
+            },
+        };
+        install(
+            dir.path(),
+            dir.path(),
+            &TmpBase::new("/tmp").unwrap(),
+            vec![redirect],
+        )
+        .unwrap();
+        let ini = fs::read_to_string(dir.path().join("php.ini.d/00-group-writable.ini")).unwrap();
+        assert!(ini.ends_with("\nsession.save_path = \"/tmp\"\n"), "{ini}");
+        assert_eq!(
+            php_ini_scan_dir_prefix(Path::new("/layers/gw/redirects")),
+            "/layers/gw/redirects/php.ini.d:"
+        );
+        // The helper configuration has no line for it.
+        let config = fs::read_to_string(dir.path().join(contract::FILE_NAME)).unwrap();
+        assert!(!config.contains("php-sessions"), "{config}");
     }
 
     #[test]

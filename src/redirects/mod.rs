@@ -52,6 +52,12 @@ pub enum Outcome<C> {
         target: String,
         content: C,
     },
+    /// Set the PHP ini `directive` to `value` in the helper layer's ini file, whose
+    /// directory goes first in `PHP_INI_SCAN_DIR` at launch.
+    PhpIni {
+        directive: &'static str,
+        value: String,
+    },
     /// Not applied, and why.
     Skipped(Skip),
 }
@@ -87,6 +93,7 @@ impl<C> Outcome<C> {
                 path,
                 target,
             },
+            Outcome::PhpIni { directive, value } => Outcome::PhpIni { directive, value },
             Outcome::Skipped(skip) => Outcome::Skipped(skip),
         })
     }
@@ -121,6 +128,32 @@ pub enum Existing {
     Nothing,
     /// Already a symlink to the target (the build ran twice over the same app directory).
     Linked,
+}
+
+/// The seeds of one image above this many bytes get a warning in the build log: every
+/// seed is copied into the tmp base (a tmpfs, whose pages count against the container's
+/// memory limit) at every start.
+pub const SEED_WARNING_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The seeded redirects (id, bytes), largest first, when together they exceed
+/// [`SEED_WARNING_BYTES`].
+#[must_use]
+pub fn oversized_seeds(redirects: &[Applied]) -> Option<Vec<(&'static str, u64)>> {
+    let mut seeds: Vec<(&'static str, u64)> = redirects
+        .iter()
+        .filter_map(|redirect| match redirect.outcome {
+            Outcome::Path {
+                content: BuildContent::Seeded { bytes, .. },
+                ..
+            } => Some((redirect.entry.id, bytes)),
+            _ => None,
+        })
+        .collect();
+    let total: u64 = seeds.iter().map(|(_, bytes)| bytes).sum();
+    (total > SEED_WARNING_BYTES).then(|| {
+        seeds.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        seeds
+    })
 }
 
 /// What became of the build's content at a path redirect's app path.
@@ -161,4 +194,40 @@ pub enum Skip {
     Protected {
         pattern: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seeded(id: &str, bytes: u64) -> Applied {
+        Redirection {
+            entry: catalog::find(id).unwrap(),
+            requested: false,
+            outcome: Outcome::Path {
+                path: "x",
+                target: String::new(),
+                content: BuildContent::Seeded {
+                    files: 1,
+                    directories: 0,
+                    bytes,
+                    copied_hard_links: 0,
+                },
+            },
+        }
+    }
+
+    #[test]
+    fn seeds_above_the_bound_are_named_largest_first() {
+        let half = SEED_WARNING_BYTES / 2;
+        assert_eq!(
+            oversized_seeds(&[seeded("rails-tmp", half), seeded("rails-log", half)]),
+            None
+        );
+        assert_eq!(
+            oversized_seeds(&[seeded("rails-log", half), seeded("rails-tmp", half + 1)]),
+            Some(vec![("rails-tmp", half + 1), ("rails-log", half)])
+        );
+        assert_eq!(oversized_seeds(&[]), None);
+    }
 }

@@ -7,7 +7,9 @@
 //! the framework, and is not made group-writable by the user's patterns: their explicit
 //! choice wins.
 
-use crate::redirects::catalog::{self, CATALOG, Content, Entry, EnvTarget, Presence, Redirect};
+use crate::redirects::catalog::{
+    self, CATALOG, Content, Entry, EnvTarget, PhpIniValue, Presence, Redirect,
+};
 use crate::redirects::{Existing, Outcome, Planned, Redirection, Skip};
 use crate::settings::RedirectSetting;
 use group_writable_launch::contract::TmpBase;
@@ -41,6 +43,27 @@ pub trait AppProbe {
     /// The user's pattern (as `` `text` (file:line) ``) that makes this path, an ancestor
     /// or anything below it group-writable, if any.
     fn protected_by(&self, relative: &str) -> Option<String>;
+}
+
+/// Files in the app that hold a database (`SQLite`'s, by the names frameworks give them):
+/// data, which the build log points out, since no redirect can keep it.
+pub const DATA_FILE_CANDIDATES: &[&str] = &[
+    "db.sqlite3",
+    "db.sqlite",
+    "database.sqlite",
+    "db/production.sqlite3",
+    "db/development.sqlite3",
+    "storage/production.sqlite3",
+    "database/database.sqlite",
+];
+
+/// The data files the app holds, for the build log's hint.
+pub fn data_files(app: &dyn AppProbe) -> Vec<String> {
+    DATA_FILE_CANDIDATES
+        .iter()
+        .filter(|file| app.has(file))
+        .map(|file| (*file).to_owned())
+        .collect()
 }
 
 /// `BP_GROUP_WRITABLE_REDIRECTS` names ids the catalog does not have.
@@ -88,6 +111,14 @@ fn decide(entry: &'static Entry, tmp_base: &TmpBase, app: &dyn AppProbe) -> Outc
     }
     let own_target = tmp_base.target(entry.id);
     let (path, when, content) = match entry.redirect {
+        Redirect::PhpIni { directive, value } => {
+            return Outcome::PhpIni {
+                directive,
+                value: match value {
+                    PhpIniValue::TmpBase => tmp_base.as_str().to_owned(),
+                },
+            };
+        }
         Redirect::Env {
             variable,
             target,
@@ -106,6 +137,7 @@ fn decide(entry: &'static Entry, tmp_base: &TmpBase, app: &dyn AppProbe) -> Outc
             path,
             when,
             content,
+            ..
         } => (path, when, content),
     };
     let existing = match app.state(path) {
@@ -174,8 +206,17 @@ mod tests {
     /// An outcome, less what the catalog fixes (the variable, the path).
     #[derive(Clone, Debug, PartialEq, Eq)]
     enum Seen {
-        Env { value: String },
-        Path { target: String, existing: Existing },
+        Env {
+            value: String,
+        },
+        PhpIni {
+            directive: &'static str,
+            value: String,
+        },
+        Path {
+            target: String,
+            existing: Existing,
+        },
         Skipped(Skip),
     }
 
@@ -189,6 +230,10 @@ mod tests {
             } => Seen::Path {
                 target: target.clone(),
                 existing: *content,
+            },
+            Outcome::PhpIni { directive, value } => Seen::PhpIni {
+                directive,
+                value: value.clone(),
             },
             Outcome::Skipped(skip) => Seen::Skipped(skip.clone()),
         }
@@ -370,6 +415,69 @@ mod tests {
             unreachable!()
         };
         assert!(skip.to_string().contains("`node_modules` is a symlink"));
+    }
+
+    /// Next.js 15.5 and 16 create `.next/server/route-cache` for ISR at run time.
+    #[test]
+    fn next_route_cache_needs_the_server_directory() {
+        let built = FakeApp {
+            files: vec!["package.json", "next.config.js"],
+            states: HashMap::from([(
+                ".next/server/route-cache",
+                PathState::Missing {
+                    parent_exists: true,
+                },
+            )]),
+            ..FakeApp::default()
+        };
+        let decisions = plan(&RedirectSetting::Auto, &tmp("/tmp"), &built).unwrap();
+        assert_eq!(
+            outcome_of(&decisions, "next-route-cache"),
+            path("next-route-cache", Existing::Nothing)
+        );
+        let unbuilt = FakeApp {
+            files: vec!["package.json", "next.config.js"],
+            ..FakeApp::default()
+        };
+        let decisions = plan(&RedirectSetting::Auto, &tmp("/tmp"), &unbuilt).unwrap();
+        assert_eq!(
+            outcome_of(&decisions, "next-route-cache"),
+            Seen::Skipped(Skip::ParentMissing)
+        );
+    }
+
+    #[test]
+    fn php_sessions_go_to_the_tmp_base() {
+        for marker in ["index.php", "composer.json"] {
+            let app = FakeApp {
+                files: vec![marker],
+                ..FakeApp::default()
+            };
+            let decisions = plan(&RedirectSetting::Auto, &tmp("/run/tmp"), &app).unwrap();
+            assert_eq!(
+                outcome_of(&decisions, "php-sessions"),
+                Seen::PhpIni {
+                    directive: "session.save_path",
+                    value: "/run/tmp".into()
+                },
+                "{marker}"
+            );
+        }
+        let decisions = plan(&RedirectSetting::Auto, &tmp("/tmp"), &FakeApp::default()).unwrap();
+        assert_eq!(
+            outcome_of(&decisions, "php-sessions"),
+            Seen::Skipped(Skip::EcosystemAbsent)
+        );
+    }
+
+    #[test]
+    fn data_files_are_the_databases_the_app_holds() {
+        let app = FakeApp {
+            files: vec!["manage.py", "db.sqlite3", "db/production.sqlite3"],
+            ..FakeApp::default()
+        };
+        assert_eq!(data_files(&app), ["db.sqlite3", "db/production.sqlite3"]);
+        assert!(data_files(&FakeApp::default()).is_empty());
     }
 
     #[test]

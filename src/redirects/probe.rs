@@ -15,13 +15,20 @@ use std::path::{Path, PathBuf};
 /// The app directory, with the app patterns of the group-writable pass.
 pub struct AppDirectory<'a> {
     app_dir: &'a Path,
+    /// The layers root: an app symlink whose target lies below it (Paketo's npm-install
+    /// links `node_modules` to its launch layer) is followed, as the app's own.
+    layers_root: &'a Path,
     patterns: &'a AppPatterns,
 }
 
 impl<'a> AppDirectory<'a> {
     #[must_use]
-    pub fn new(app_dir: &'a Path, patterns: &'a AppPatterns) -> Self {
-        AppDirectory { app_dir, patterns }
+    pub fn new(app_dir: &'a Path, layers_root: &'a Path, patterns: &'a AppPatterns) -> Self {
+        AppDirectory {
+            app_dir,
+            layers_root,
+            patterns,
+        }
     }
 
     /// The first pattern selecting an entry below the unselected directory `relative`.
@@ -70,6 +77,10 @@ impl AppProbe for AppDirectory<'_> {
                         parent_exists: last,
                     };
                 }
+                Ok(metadata)
+                    if metadata.is_symlink()
+                        && !last
+                        && leads_below(&current, self.layers_root) => {}
                 Ok(metadata) if metadata.is_symlink() => {
                     return if last {
                         PathState::Symlink {
@@ -124,6 +135,48 @@ impl AppProbe for AppDirectory<'_> {
     }
 }
 
+/// Whether the symlink `link` leads to a directory strictly below `root`, decided by
+/// descriptors, never by comparing path strings: the kernel resolves the link (however
+/// many `..`, relative or nested links it holds) to a directory, and the walk up its
+/// `..` entries must meet `root`'s device and inode before the filesystem root.
+fn leads_below(link: &Path, root: &Path) -> bool {
+    use rustix::fs::{Mode, OFlags, fstat, open, openat};
+    let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    let identity = |stat: &rustix::fs::Stat| (stat.st_dev, stat.st_ino);
+    let Ok(root) = open(root, flags, Mode::empty()).and_then(|fd| fstat(&fd)) else {
+        return false;
+    };
+    let root = identity(&root);
+    let Ok(mut current) = open(link, flags, Mode::empty()) else {
+        return false;
+    };
+    let Ok(start) = fstat(&current) else {
+        return false;
+    };
+    let mut here = identity(&start);
+    if here == root {
+        return false;
+    }
+    loop {
+        let Ok(parent) = openat(&current, "..", flags, Mode::empty()) else {
+            return false;
+        };
+        let Ok(parent_stat) = fstat(&parent) else {
+            return false;
+        };
+        let up = identity(&parent_stat);
+        if up == root {
+            return true;
+        }
+        if up == here {
+            // The filesystem root: `..` of `/` is itself.
+            return false;
+        }
+        here = up;
+        current = parent;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,14 +215,14 @@ mod tests {
     fn protected(text: &str, relative: &str) -> Option<String> {
         let dir = app();
         let compiled = AppPatterns::compile(&patterns(dir.path(), text)).unwrap();
-        AppDirectory::new(dir.path(), &compiled).protected_by(relative)
+        AppDirectory::new(dir.path(), Path::new("/layers"), &compiled).protected_by(relative)
     }
 
     #[test]
     fn states() {
         let dir = app();
         let none = AppPatterns::compile(&[]).unwrap();
-        let probe = AppDirectory::new(dir.path(), &none);
+        let probe = AppDirectory::new(dir.path(), Path::new("/nonexistent-layers"), &none);
         assert_eq!(probe.state("tmp"), PathState::Directory);
         assert_eq!(
             probe.state("var/cache"),
@@ -207,6 +260,63 @@ mod tests {
         assert!(probe.has("log/production.log"));
         assert!(probe.has("node_modules"));
         assert!(!probe.has("Gemfile"));
+    }
+
+    /// Paketo's npm-install: `node_modules` links into a launch layer. Followed when it
+    /// stays below the layers root, however it is spelled; not when it leaves it.
+    #[test]
+    fn symlinks_into_the_layers_root_are_followed() {
+        let root = tempfile::tempdir().unwrap();
+        let app = root.path().join("workspace");
+        let layers = root.path().join("layers");
+        let modules = layers.join("paketo-buildpacks_npm-install/launch-modules/node_modules");
+        fs::create_dir_all(modules.join(".cache")).unwrap();
+        fs::create_dir_all(&app).unwrap();
+        fs::create_dir_all(root.path().join("elsewhere/lib")).unwrap();
+        symlink(&modules, app.join("node_modules")).unwrap();
+        // Relative, through `..`: still below the layers root.
+        symlink(
+            "../layers/paketo-buildpacks_npm-install/launch-modules",
+            app.join("relative"),
+        )
+        .unwrap();
+        // A string that starts with the layers root but leaves it.
+        symlink(layers.join("../elsewhere"), app.join("escapes")).unwrap();
+        // The layers root itself is not below it.
+        symlink(&layers, app.join("all-layers")).unwrap();
+        // A link into the layers root to a link out of it.
+        symlink(root.path().join("elsewhere"), layers.join("out")).unwrap();
+        symlink(layers.join("out"), app.join("via")).unwrap();
+        let none = AppPatterns::compile(&[]).unwrap();
+        let probe = AppDirectory::new(&app, &layers, &none);
+        assert_eq!(probe.state("node_modules/.cache"), PathState::Directory);
+        assert_eq!(
+            probe.state("node_modules/.vite"),
+            PathState::Missing {
+                parent_exists: true
+            }
+        );
+        assert_eq!(
+            probe.state("relative/node_modules/.cache"),
+            PathState::Directory
+        );
+        for (link, below) in [("escapes", "lib"), ("all-layers", "out"), ("via", "lib")] {
+            assert_eq!(
+                probe.state(&format!("{link}/{below}")),
+                PathState::Blocked {
+                    ancestor: link.into(),
+                    symlink: true
+                },
+                "{link}"
+            );
+        }
+        // Without the layers root (another directory), the link is not followed.
+        let elsewhere = root.path().join("elsewhere");
+        let probe = AppDirectory::new(&app, &elsewhere, &none);
+        assert!(matches!(
+            probe.state("node_modules/.cache"),
+            PathState::Blocked { .. }
+        ));
     }
 
     #[test]

@@ -128,7 +128,8 @@ impl Policy {
         let absolute = format!("/{path}");
         for redirect in &self.label.redirects {
             let (id, paths) = match redirect {
-                RedirectRecord::Env { id, value, .. } => (id, vec![value.clone()]),
+                RedirectRecord::Env { id, value, .. }
+                | RedirectRecord::PhpIni { id, value, .. } => (id, vec![value.clone()]),
                 RedirectRecord::Path {
                     id, path, target, ..
                 } => (id, vec![target.clone(), format!("/{APP_DIR}/{path}")]),

@@ -84,6 +84,16 @@ pub enum RedirectRecord {
         /// What the build left there: `seeded`, `dropped` or `none`.
         build_content: String,
         seeded_files: u64,
+        /// The bytes of the seed, copied into `target` at every launch (0 in labels
+        /// written before it was recorded).
+        #[serde(default)]
+        seeded_bytes: u64,
+    },
+    /// A PHP ini directive set in an ini file of the helper layer (`PHP_INI_SCAN_DIR`).
+    PhpIni {
+        id: String,
+        directive: String,
+        value: String,
     },
 }
 
