@@ -120,15 +120,18 @@ need_e2e_tools() {
   need_packages "${E2E_PACKAGES[@]}"
 }
 
-# lifecycle_version: the lifecycle version pinned in tests/e2e/lifecycle/go.mod, without
-# the leading v (0.21.14). go.mod is the one place the version is written.
-lifecycle_version() {
+# go_module_version MODULE_DIR MODULE: the version of MODULE that MODULE_DIR/go.mod
+# requires, without the leading v. A pinning go.mod is the one place a version is written.
+go_module_version() {
   local version
-  version=$(awk '$1 == "github.com/buildpacks/lifecycle" { print $2 } $1 == "require" && $2 == "github.com/buildpacks/lifecycle" { print $3 }' \
-    "$LIFECYCLE_MODULE_DIR/go.mod")
-  [ -n "$version" ] || die "no github.com/buildpacks/lifecycle requirement in $LIFECYCLE_MODULE_DIR/go.mod"
+  version=$(awk -v module="$2" '$1 == module { print $2 } $1 == "require" && $2 == module { print $3 }' \
+    "$1/go.mod")
+  [ -n "$version" ] || die "no $2 requirement in $1/go.mod"
   echo "${version#v}"
 }
+
+# lifecycle_version: the lifecycle version pinned in tests/e2e/lifecycle/go.mod (0.21.14).
+lifecycle_version() { go_module_version "$LIFECYCLE_MODULE_DIR" github.com/buildpacks/lifecycle; }
 
 # need_lifecycle: builds the pinned lifecycle and launcher, static (CGO_ENABLED=0: the
 # launcher runs inside images without a libc), once per version, into the user's cache.
@@ -160,14 +163,8 @@ need_lifecycle() {
 # module it depends on) by version and hash. See tests/pack/README.md.
 PACK_MODULE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/tests/pack/pack"
 
-# pack_version: the pack version pinned in tests/pack/pack/go.mod, without the leading v.
-pack_version() {
-  local version
-  version=$(awk '$1 == "github.com/buildpacks/pack" { print $2 } $1 == "require" && $2 == "github.com/buildpacks/pack" { print $3 }' \
-    "$PACK_MODULE_DIR/go.mod")
-  [ -n "$version" ] || die "no github.com/buildpacks/pack requirement in $PACK_MODULE_DIR/go.mod"
-  echo "${version#v}"
-}
+# pack_version: the pack version pinned in tests/pack/pack/go.mod.
+pack_version() { go_module_version "$PACK_MODULE_DIR" github.com/buildpacks/pack; }
 
 # need_pack: builds the pinned pack CLI, static, once per version, into the user's cache.
 # Prints the path of the `pack` binary.
