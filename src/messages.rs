@@ -2,9 +2,9 @@
 //! and how to fix it), the warnings, and the reasons a redirect is skipped. One place, so
 //! that they read alike, and a snapshot test of each one's exact text (`snapshots/`).
 //! The build log's lines are in `policy::report` (snapshot-tested there); the exec.d
-//! helper's, which run at launch, in the launch crate's `helper`; a refused pattern's,
-//! which the audit shows too, in the policy crate's `patterns` (snapshot-tested here,
-//! through the build's failure).
+//! helper's, which run at launch, in the launch crate's `messages` (snapshot-tested
+//! there); a refused pattern's, which the audit shows too, in the policy crate's
+//! `patterns` (snapshot-tested here, through the build's failure).
 
 use crate::error::GroupWritableError;
 use crate::pass::PassError;

@@ -16,8 +16,8 @@
 // The library's dependencies are not all this binary's.
 #![allow(unused_crate_dependencies)]
 
-use group_writable_launch::contract::PROGRAM;
 use group_writable_launch::helper::{self, OutputError, Process};
+use group_writable_launch::messages::{self, Problem};
 use std::ffi::{CStr, OsStr, c_char, c_int};
 use std::io::Write as _;
 use std::marker::PhantomData;
@@ -108,10 +108,8 @@ extern "C" fn main(
     }));
     if run.is_err() {
         // The panic message is already on stderr; say what it means for the app.
-        let _ = writeln!(
-            std::io::stderr(),
-            "{PROGRAM}: stopped by an internal error (above), so some redirects may be missing; the app starts anyway. Please report it."
-        );
+        let line = messages::line(&Problem::Panicked.to_string(), 0);
+        let _ = std::io::stderr().write_all(line.as_bytes());
     }
     0
 }

@@ -125,22 +125,12 @@ pub struct PathRedirect<'a> {
     pub seed: Option<&'a str>,
 }
 
-/// Why a configuration could not be read.
+/// Why a configuration could not be read (shown as the helper's `messages` show it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ConfigError {
     /// 1-based; 0 for the file as a whole.
     pub line: usize,
     pub problem: &'static str,
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.line == 0 {
-            f.write_str(self.problem)
-        } else {
-            write!(f, "line {}: {}", self.line, self.problem)
-        }
-    }
 }
 
 /// One entry line.

@@ -9,15 +9,13 @@
 //! configuration, one `mkdir` per target (an existing target means "seeded already"), an
 //! `access` on `$HOME` only when an `XDG_*` variable is unset, and one write to fd 3.
 
-use crate::contract::{
-    self, Config, DEBUG, EnvRedirect, OWN_DIRECTORY, PROGRAM, PathRedirect, SWITCH,
-};
+use crate::contract::{self, Config, DEBUG, EnvRedirect, OWN_DIRECTORY, PathRedirect, SWITCH};
 use crate::exec_d_toml::{self, Output};
+use crate::messages::{self, ConfigReadError, Consequence, NotOurs, Note, Problem};
 use crate::tree_copy::{self, Kind};
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 use rustix::io::Errno;
 use std::ffi::{OsStr, OsString};
-use std::fmt::{self, Write as _};
 use std::fs;
 use std::io::{self, Write};
 use std::os::fd::{AsFd as _, BorrowedFd, OwnedFd};
@@ -56,14 +54,11 @@ pub fn run(process: Process<'_>) {
     let toml = output.as_str();
     if !toml.is_empty() {
         match write_output(toml.as_bytes()) {
-            Ok(()) => launch.note(|| format!("wrote to fd 3:\n{}", toml.trim_end())),
-            Err(OutputError::NotOpen) => launch.problem(format!(
-                "file descriptor 3 is not open, so the environment redirects ({}) are not set. Start the app through the CNB launcher (/cnb/process/<type> or /cnb/lifecycle/launcher), which opens it for exec.d programs.",
-                variables(toml)
-            )),
-            Err(OutputError::Failed(error)) => launch.problem(format!(
-                "could not write the environment redirects to file descriptor 3 ({error}), so they are not set."
-            )),
+            Ok(()) => launch.note(&Note::WroteOutput { toml }),
+            Err(OutputError::NotOpen) => launch.problem(&Problem::OutputNotOpen { toml }),
+            Err(OutputError::Failed(error)) => {
+                launch.problem(&Problem::OutputFailed { error: &error });
+            }
         }
     }
     let text = launch.stderr_text();
@@ -106,35 +101,30 @@ const CONFIG_BUFFER: usize = 2 * 1024;
 
 impl Launch {
     /// Records what was done; the text is only made in debug mode.
-    fn note(&mut self, text: impl FnOnce() -> String) {
+    fn note(&mut self, note: &Note<'_>) {
         if self.debug {
-            self.notes.push(text());
+            self.notes.push(note.to_string());
         }
     }
 
-    fn problem(&mut self, text: String) {
-        self.problems.push(text);
+    fn problem(&mut self, problem: &Problem<'_>) {
+        self.problems.push(problem.to_string());
     }
 
     /// Debug mode: every note and problem, one per line. Otherwise one line at most.
     fn stderr_text(&self) -> String {
-        let mut text = String::new();
         if self.debug {
-            for line in self.notes.iter().chain(&self.problems) {
-                let _ = writeln!(text, "{PROGRAM}: {line}");
-            }
-        } else if let Some(first) = self.problems.first() {
-            let _ = write!(text, "{PROGRAM}: {first}");
-            if self.problems.len() > 1 {
-                let _ = write!(
-                    text,
-                    " (and {} more; {DEBUG}=true lists them)",
-                    self.problems.len() - 1
-                );
-            }
-            text.push('\n');
+            self.notes
+                .iter()
+                .chain(&self.problems)
+                .map(|text| messages::debug_line(text))
+                .collect()
+        } else {
+            self.problems
+                .first()
+                .map(|first| messages::line(first, self.problems.len() - 1))
+                .unwrap_or_default()
         }
-        text
     }
 
     /// Does the work and returns the TOML for fd 3 (empty when there is nothing to set).
@@ -146,12 +136,10 @@ impl Launch {
         if let Some(value) = env(SWITCH) {
             let value = value.to_string_lossy();
             if is_one_of(&value, &["off", "false", "0", "no"]) {
-                self.note(|| format!("turned off by {SWITCH}={value}"));
+                self.note(&Note::SwitchedOff { value: &value });
                 return Output::new();
             } else if !is_one_of(&value, &["", "on", "true", "1", "yes", "auto"]) {
-                self.problem(format!(
-                    "{SWITCH} is `{value}`, which is neither `on` nor `off`; the redirects stay on."
-                ));
+                self.problem(&Problem::UnknownSwitch { value: &value });
             }
         }
         let from_proc;
@@ -165,9 +153,7 @@ impl Launch {
             from_proc.as_deref().map(|path| path.as_os_str().as_bytes())
         };
         let Some(layer) = program.and_then(layer_of_program) else {
-            self.problem(
-                "cannot find its own path (argv[0] is not absolute and /proc/self/exe cannot be read), so no redirects are made. Run it from the image's exec.d directory, as the CNB launcher does.".to_owned(),
-            );
+            self.problem(&Problem::NoOwnPath);
             return Output::new();
         };
         let path = JoinedPath::join(&[layer, b"/", contract::FILE_NAME.as_bytes()]);
@@ -176,7 +162,10 @@ impl Launch {
         let mut heap = Vec::new();
         let bytes = match read_config(path, &mut buffer, &mut heap) {
             Ok(bytes) => bytes,
-            Err(error) => return self.unreadable_config(path, &error),
+            Err(error) => {
+                self.problem(&Problem::ConfigUnreadable { path, error });
+                return Output::new();
+            }
         };
         let config = match std::str::from_utf8(bytes)
             .map_err(|_| contract::ConfigError {
@@ -187,14 +176,11 @@ impl Launch {
         {
             Ok(config) => config,
             Err(error) => {
-                self.problem(format!(
-                    "its configuration {} is damaged ({error}), so no redirects are made. Rebuild the image.",
-                    path.display()
-                ));
+                self.problem(&Problem::ConfigDamaged { path, error });
                 return Output::new();
             }
         };
-        self.note(|| format!("read {}", path.display()));
+        self.note(&Note::ReadConfig { path });
 
         let own = self.open_own_directory(config.tmp_base);
         if let Some(own) = &own {
@@ -211,23 +197,19 @@ impl Launch {
                     .as_ref()
                     .is_some_and(|own| self.make_env_directory(own, config.tmp_base, redirect)),
                 EnvChoice::AlreadySet(redirect) => {
-                    self.note(|| format!("{} is already set: left alone", redirect.variable));
+                    self.note(&Note::AlreadySet {
+                        variable: redirect.variable,
+                    });
                     false
                 }
                 EnvChoice::HomeWritable(redirect) => {
-                    self.note(|| format!("{} not set: $HOME is writable", redirect.variable));
+                    self.note(&Note::HomeWritable {
+                        variable: redirect.variable,
+                    });
                     false
                 }
             },
         )
-    }
-
-    fn unreadable_config(&mut self, path: &Path, error: &ConfigReadError) -> Output {
-        self.problem(format!(
-            "cannot read its configuration {} ({error}), so no redirects are made. The layer is incomplete: rebuild the image.",
-            path.display()
-        ));
-        Output::new()
     }
 
     /// Opens `<base>/group-writable`, creating it (0700) when missing, and checks on the
@@ -247,15 +229,11 @@ impl Launch {
         ) {
             Ok(base) => base,
             Err(Errno::NOENT) => {
-                self.problem(format!(
-                    "the tmp base {tmp_base} does not exist, so run-time writes are not redirected. Mount a writable directory there (docker run --tmpfs {tmp_base}, a Kubernetes emptyDir), or rebuild with BP_GROUP_WRITABLE_TMP naming one."
-                ));
+                self.problem(&Problem::TmpBaseMissing { tmp_base });
                 return None;
             }
             Err(error) => {
-                self.problem(format!(
-                    "cannot open the tmp base {tmp_base} ({error}), so run-time writes are not redirected."
-                ));
+                self.problem(&Problem::TmpBaseUnopenable { tmp_base, error });
                 return None;
             }
         };
@@ -263,28 +241,32 @@ impl Launch {
             && stat.st_mode & 0o002 != 0
             && stat.st_mode & 0o1000 == 0
         {
-            self.problem(format!(
-                "the tmp base {tmp_base} is writable by every user and not sticky (mode {:04o}), so another user sharing it could replace {} after this check, and the app's paths would then lead into their directory. Give the container a tmp base of its own (a per-container emptyDir, docker run --tmpfs {tmp_base}), or make it sticky (chmod +t).",
-                stat.st_mode & 0o7777,
-                own.display()
-            ));
+            self.problem(&Problem::TmpBaseShared {
+                tmp_base,
+                own,
+                mode: stat.st_mode,
+            });
         }
         let created = match rustix::fs::mkdirat(&base, OWN_DIRECTORY, Mode::from_raw_mode(0o700)) {
             Ok(()) => true,
             Err(Errno::EXIST) => false,
             Err(error) => {
-                self.problem(format!(
-                    "cannot create {} ({error}): the tmp base {tmp_base} is not writable by uid {uid}, so run-time writes are not redirected. Mount a writable tmpfs or volume there (docker run --tmpfs {tmp_base}, a Kubernetes emptyDir).",
-                    own.display(),
-                ));
+                self.problem(&Problem::OwnDirectoryUncreatable {
+                    own,
+                    tmp_base,
+                    uid,
+                    error,
+                });
                 return None;
             }
         };
-        let not_ours = |this: &mut Self, what: String| {
-            this.problem(format!(
-                "{} exists but is not a directory of the run user's that only it may write (uid {uid}; {what}), so no redirects are made. Remove it, or give the container its own {tmp_base}.",
-                own.display(),
-            ));
+        let not_ours = |this: &mut Self, why: NotOurs| {
+            this.problem(&Problem::OwnDirectoryNotOurs {
+                own,
+                tmp_base,
+                uid,
+                why,
+            });
         };
         let directory = match rustix::fs::openat(
             &base,
@@ -294,14 +276,15 @@ impl Launch {
         ) {
             Ok(directory) => directory,
             Err(error @ (Errno::LOOP | Errno::NOTDIR)) => {
-                not_ours(self, format!("it is not a directory: {error}"));
+                not_ours(self, NotOurs::NotADirectory(error));
                 return None;
             }
             Err(error) => {
-                self.problem(format!(
-                    "cannot open {} ({error}), so no redirects are made.",
-                    own.display()
-                ));
+                self.problem(&Problem::OwnDirectoryUnopenable {
+                    own,
+                    tmp_base,
+                    error,
+                });
                 return None;
             }
         };
@@ -309,64 +292,50 @@ impl Launch {
         // may have put their own there.
         match rustix::fs::fstat(&directory) {
             Ok(stat) if stat.st_uid != uid => {
-                not_ours(self, format!("it belongs to uid {}", stat.st_uid));
+                not_ours(self, NotOurs::Owner(stat.st_uid));
                 return None;
             }
             Ok(stat) if stat.st_mode & 0o022 != 0 => {
-                not_ours(
-                    self,
-                    format!(
-                        "its mode {:04o} lets others write into it",
-                        stat.st_mode & 0o7777
-                    ),
-                );
+                not_ours(self, NotOurs::WritableByOthers(stat.st_mode));
                 return None;
             }
             Ok(_) => {}
             Err(error) => {
-                self.problem(format!(
-                    "cannot check {} ({error}), so no redirects are made.",
-                    own.display()
-                ));
+                self.problem(&Problem::OwnDirectoryUncheckable {
+                    own,
+                    tmp_base,
+                    error,
+                });
                 return None;
             }
         }
         if created {
-            self.note(|| format!("created {}", own.display()));
+            self.note(&Note::CreatedOwnDirectory { own });
         }
         Some(directory)
     }
 
     /// Creates a path redirect's target, and seeds it when it did not exist yet.
     fn prepare_target(&mut self, own: &OwnedFd, layer: &Path, redirect: &PathRedirect<'_>) {
-        let target = match make_own_target(own, redirect.id) {
+        let (target, app_path) = (redirect.target, redirect.app_path);
+        let target_fd = match make_own_target(own, redirect.id) {
             Ok(Target::Created(target)) => target,
-            Ok(Target::Existing) => {
-                return self.note(|| {
-                    format!(
-                        "{} exists: {}/ already redirected, nothing copied",
-                        redirect.target, redirect.app_path
-                    )
-                });
-            }
+            Ok(Target::Existing) => return self.note(&Note::TargetExists { target, app_path }),
             Err(error) => {
-                return self.problem(error.describe(
-                    redirect.target,
-                    &format!("writes to {}/ will fail", redirect.app_path),
-                ));
+                return self.problem(&error.problem(target, Consequence::WritesFail { app_path }));
             }
         };
         let Some(seed) = redirect.seed else {
-            return self.note(|| format!("created {} for {}/", redirect.target, redirect.app_path));
+            return self.note(&Note::TargetCreated { target, app_path });
         };
         let seed = layer.join(seed);
         let report = match tree_copy::open_directory(&seed) {
             Ok(source) => {
                 let report =
-                    tree_copy::copy_contents_at(source.as_fd(), target.as_fd(), &owner_writable);
+                    tree_copy::copy_contents_at(source.as_fd(), target_fd.as_fd(), &owner_writable);
                 if let Ok(stat) = rustix::fs::fstat(&source) {
                     let bits = owner_writable(Kind::Directory, stat.st_mode & 0o7777);
-                    let _ = rustix::fs::fchmod(&target, Mode::from_raw_mode(bits));
+                    let _ = rustix::fs::fchmod(&target_fd, Mode::from_raw_mode(bits));
                 }
                 report
             }
@@ -375,26 +344,20 @@ impl Launch {
                 ..tree_copy::CopyReport::default()
             },
         };
-        self.note(|| {
-            format!(
-                "created {} for {}/ and copied {} directories, {} files ({} bytes), {} symlinks from {}",
-                redirect.target,
-                redirect.app_path,
-                report.directories,
-                report.files,
-                report.bytes,
-                report.symlinks,
-                seed.display()
-            )
+        self.note(&Note::TargetSeeded {
+            target,
+            app_path,
+            report: &report,
+            seed: &seed,
         });
         if let Some((path, error)) = report.failures.first() {
-            self.problem(format!(
-                "could not copy all of the build's {}/ into {} ({} failed, first {}: {error}); the app starts with what was copied.",
-                redirect.app_path,
-                redirect.target,
-                report.failures.len(),
-                seed.join(path).display()
-            ));
+            self.problem(&Problem::SeedIncomplete {
+                app_path,
+                target,
+                failures: report.failures.len(),
+                first: &seed.join(path),
+                error,
+            });
         }
     }
 
@@ -411,9 +374,10 @@ impl Launch {
         match make_own_target(own, redirect.id) {
             Ok(_) => true,
             Err(error) => {
-                self.problem(
-                    error.describe(redirect.value, &format!("{} is not set", redirect.variable)),
-                );
+                let consequence = Consequence::NotSet {
+                    variable: redirect.variable,
+                };
+                self.problem(&error.problem(redirect.value, consequence));
                 false
             }
         }
@@ -445,18 +409,22 @@ enum Target {
 enum TargetError {
     Failed(Errno),
     /// There already, but not a directory of the run user's (planted by someone else).
-    NotOurs(String),
+    NotOurs(NotOurs),
 }
 
 impl TargetError {
-    fn describe(&self, target: &str, consequence: &str) -> String {
-        match self {
-            TargetError::Failed(error) => {
-                format!("cannot create {target} ({error}), so {consequence}.")
-            }
-            TargetError::NotOurs(what) => format!(
-                "{target} exists but is not a directory of the run user's ({what}), so {consequence}. Remove it, or give the container its own tmp base."
-            ),
+    fn problem<'a>(&self, target: &'a str, consequence: Consequence<'a>) -> Problem<'a> {
+        match *self {
+            TargetError::Failed(error) => Problem::TargetUncreatable {
+                target,
+                error,
+                consequence,
+            },
+            TargetError::NotOurs(why) => Problem::TargetNotOurs {
+                target,
+                why,
+                consequence,
+            },
         }
     }
 }
@@ -480,14 +448,8 @@ fn make_own_target(own: &OwnedFd, id: &str) -> Result<Target, TargetError> {
             let uid = rustix::process::geteuid().as_raw();
             match FileType::from_raw_mode(stat.st_mode) {
                 FileType::Directory if stat.st_uid == uid => Ok(Target::Existing),
-                FileType::Directory => Err(TargetError::NotOurs(format!(
-                    "it belongs to uid {}",
-                    stat.st_uid
-                ))),
-                _ => Err(TargetError::NotOurs(format!(
-                    "it is {}",
-                    type_name(stat.st_mode)
-                ))),
+                FileType::Directory => Err(TargetError::NotOurs(NotOurs::Owner(stat.st_uid))),
+                _ => Err(TargetError::NotOurs(NotOurs::Kind(stat.st_mode))),
             }
         }
         Err(error) => Err(TargetError::Failed(error)),
@@ -497,29 +459,6 @@ fn make_own_target(own: &OwnedFd, id: &str) -> Result<Target, TargetError> {
 /// The largest configuration the helper reads: the build writes a few hundred bytes, and
 /// an unbounded read of a damaged layer (a link to `/dev/zero`) would never end.
 pub const MAX_CONFIG_BYTES: u64 = 64 * 1024;
-
-/// Why the configuration could not be read.
-enum ConfigReadError {
-    Failed(Errno),
-    NotAFile(u32),
-    TooLarge(u64),
-}
-
-impl fmt::Display for ConfigReadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ConfigReadError::Failed(Errno::LOOP) => f.write_str("it is a symbolic link"),
-            ConfigReadError::Failed(error) => write!(f, "{error}"),
-            ConfigReadError::NotAFile(mode) => {
-                write!(f, "it is {}, not a regular file", type_name(*mode))
-            }
-            ConfigReadError::TooLarge(size) => write!(
-                f,
-                "it is {size} bytes, more than the {MAX_CONFIG_BYTES} bytes a configuration may have"
-            ),
-        }
-    }
-}
 
 /// Reads the configuration at `path` into `buffer`, or into `heap` when it does not fit:
 /// a regular file only (opened without following a symlink and without blocking, so a
@@ -568,19 +507,6 @@ fn read_config<'b>(
         return Err(ConfigReadError::TooLarge(length as u64));
     }
     Ok(&buffer[..length])
-}
-
-/// What kind of entry a mode says, for a message.
-fn type_name(mode: u32) -> &'static str {
-    match FileType::from_raw_mode(mode) {
-        FileType::RegularFile => "a file",
-        FileType::Directory => "a directory",
-        FileType::Symlink => "a symbolic link",
-        FileType::Fifo => "a FIFO",
-        FileType::Socket => "a socket",
-        FileType::CharacterDevice | FileType::BlockDevice => "a device",
-        FileType::Unknown => "of an unknown type",
-    }
 }
 
 /// A path joined on the stack when it is short, as the hot path's paths are, so that
@@ -687,17 +613,10 @@ fn is_one_of(value: &str, words: &[&str]) -> bool {
     words.iter().any(|word| value.eq_ignore_ascii_case(word))
 }
 
-/// The variable names in the TOML, for a message.
-fn variables(toml: &str) -> String {
-    toml.lines()
-        .filter_map(|line| line.split(" = ").next())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::contract::PROGRAM;
     use std::cell::Cell;
 
     const CONFIG: &str = "group-writable-redirects 1
@@ -797,24 +716,28 @@ end
 
     #[test]
     fn one_line_on_stderr_unless_debugging() {
+        let own = Path::new("/tmp/group-writable");
+        let created = Note::CreatedOwnDirectory { own };
+        let first = Problem::TmpBaseMissing { tmp_base: "/tmp" };
+        let second = Problem::NoOwnPath;
         let mut launch = Launch::default();
         assert_eq!(launch.stderr_text(), "");
-        launch.note(|| "created".into());
-        launch.problem("first".into());
-        launch.problem("second".into());
+        launch.note(&created);
+        launch.problem(&first);
+        launch.problem(&second);
         assert_eq!(
             launch.stderr_text(),
-            format!("{PROGRAM}: first (and 1 more; {DEBUG}=true lists them)\n")
+            format!("{PROGRAM}: {first} (and 1 more; {DEBUG}=true lists them)\n")
         );
         let mut debug = Launch {
             debug: true,
             ..Launch::default()
         };
-        debug.note(|| "created".into());
-        debug.problem("first".into());
+        debug.note(&created);
+        debug.problem(&first);
         assert_eq!(
             debug.stderr_text(),
-            format!("{PROGRAM}: created\n{PROGRAM}: first\n")
+            format!("{PROGRAM}: {created}\n{PROGRAM}: {first}\n")
         );
     }
 
@@ -878,11 +801,6 @@ end
         let long = JoinedPath::join(&[b"/", &[b'a'; STACK_PATH]]);
         assert!(matches!(long, JoinedPath::Heap(_)));
         assert_eq!(long.as_path().as_os_str().len(), STACK_PATH + 1);
-    }
-
-    #[test]
-    fn names_the_variables_it_could_not_set() {
-        assert_eq!(variables("TMPDIR = \"/tmp\"\nX = \"y\"\n"), "TMPDIR, X");
     }
 
     #[test]

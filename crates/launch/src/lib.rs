@@ -10,6 +10,7 @@
 //!   own directory), and the configuration file, written at build and read here;
 //! - [`helper`]: the work at every launch: create the targets, copy the seeds, answer the
 //!   launcher;
+//! - [`messages`]: every line the helper writes to stderr, each with its exact text tested;
 //! - [`exec_d_toml`]: the TOML the helper writes to fd 3, by hand;
 //! - [`tree_copy`]: copying a seed tree (also used by the buildpack to make the seeds).
 #![forbid(unsafe_code)]
@@ -17,4 +18,5 @@
 pub mod contract;
 pub mod exec_d_toml;
 pub mod helper;
+pub mod messages;
 pub mod tree_copy;
