@@ -14,13 +14,12 @@
 //! build log names each one.
 
 use crate::pass::exact_chmod;
+use group_writable_launch::dir_entries::{self, Stop};
 use group_writable_launch::tree_copy::{self, Kind};
-use rustix::fs::{AtFlags, FileType, Mode, OFlags, RawDir};
+use rustix::fs::{AtFlags, FileType, Mode};
 use rustix::io::Errno;
 use std::ffi::{CStr, CString, OsStr};
-use std::fs::File;
 use std::io;
-use std::mem::MaybeUninit;
 use std::os::fd::{AsFd as _, BorrowedFd};
 use std::os::unix::ffi::OsStrExt as _;
 use std::path::{Path, PathBuf};
@@ -77,23 +76,10 @@ fn visit(
     path: &mut Vec<u8>,
     report: &mut SeedReport,
 ) -> Result<(), SeedError> {
-    let mut buffer = vec![MaybeUninit::uninit(); DIRENT_BUFFER_BYTES];
-    let mut entries = RawDir::new(directory, &mut buffer);
-    let path_len = path.len();
-    while let Some(entry) = entries.next() {
-        let entry = entry.map_err(|error| failure(path, error.into()))?;
-        let name = entry.file_name();
-        if matches!(name.to_bytes(), b"." | b"..") {
-            continue;
-        }
-        path.truncate(path_len);
-        if !path.is_empty() {
-            path.push(b'/');
-        }
-        path.extend_from_slice(name.to_bytes());
-        let stat = match rustix::fs::statat(directory, name, AtFlags::SYMLINK_NOFOLLOW) {
+    let listed = dir_entries::for_each(directory, DIRENT_BUFFER_BYTES, path, |name, stat, path| {
+        let stat = match stat {
             Ok(stat) => stat,
-            Err(Errno::NOENT) => continue, // vanished meanwhile
+            Err(Errno::NOENT) => return Ok(()), // vanished meanwhile
             Err(error) => return Err(failure(path, error.into())),
         };
         match FileType::from_raw_mode(stat.st_mode) {
@@ -101,7 +87,7 @@ fn visit(
                 let sub = match tree_copy::open_directory_at(directory, name) {
                     Ok(sub) => sub,
                     // Vanished, or replaced by a symlink or a file meanwhile.
-                    Err(Errno::NOENT | Errno::LOOP | Errno::NOTDIR) => continue,
+                    Err(Errno::NOENT | Errno::LOOP | Errno::NOTDIR) => return Ok(()),
                     Err(error) => return Err(failure(path, error.into())),
                 };
                 let stat = rustix::fs::fstat(&sub).map_err(|error| failure(path, error.into()))?;
@@ -113,7 +99,7 @@ fn visit(
             FileType::RegularFile => {
                 let file = match exact_chmod::pin_file(directory, name, Some(&stat)) {
                     Ok(Some(file)) => file,
-                    Ok(None) | Err(Errno::NOENT) => continue, // replaced meanwhile
+                    Ok(None) | Err(Errno::NOENT) => return Ok(()), // replaced meanwhile
                     Err(error) => return Err(failure(path, error.into())),
                 };
                 let bits = file.stat.st_mode & 0o7777;
@@ -134,9 +120,13 @@ fn visit(
             // Sockets, fifos and devices are not copied at launch.
             _ => {}
         }
+        Ok(())
+    });
+    match listed {
+        Ok(()) => Ok(()),
+        Err(Stop::Listing(error)) => Err(failure(path, error.into())),
+        Err(Stop::Visit(error)) => Err(error),
     }
-    path.truncate(path_len);
-    Ok(())
 }
 
 fn failure(path: &[u8], error: io::Error) -> SeedError {
@@ -146,35 +136,19 @@ fn failure(path: &[u8], error: io::Error) -> SeedError {
 /// Replaces the hard link `name` in `directory` by a copy of its content with `bits`,
 /// leaving the shared inode (and its other names) untouched.
 fn copy_in_place(directory: BorrowedFd<'_>, name: &CStr, bits: u32) -> io::Result<()> {
-    let source = rustix::fs::openat(
-        directory,
-        name,
-        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC,
-        Mode::empty(),
-    )?;
-    if FileType::from_raw_mode(rustix::fs::fstat(&source)?.st_mode) != FileType::RegularFile {
-        return Err(io::Error::other("no longer a regular file"));
-    }
+    let source = tree_copy::open_regular_file_at(directory, name)?;
     let mut temporary = b".group-writable-copy.".to_vec();
     temporary.extend_from_slice(name.to_bytes());
     let temporary = CString::new(temporary).map_err(io::Error::other)?;
-    let copy = rustix::fs::openat(
-        directory,
-        temporary.as_c_str(),
-        OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-        Mode::from_raw_mode(0o600),
-    )?;
-    let mut copy = File::from(copy);
-    let copied = io::copy(&mut File::from(source), &mut copy)
-        .and_then(|_| Ok(rustix::fs::fchmod(&copy, Mode::from_raw_mode(bits))?))
-        .and_then(|()| {
-            Ok(rustix::fs::renameat(
-                directory,
-                temporary.as_c_str(),
-                directory,
-                name,
-            )?)
-        });
+    let copy = tree_copy::create_file_at(directory, temporary.as_c_str())?;
+    let copied = tree_copy::fill(source, copy, bits).and_then(|_| {
+        Ok(rustix::fs::renameat(
+            directory,
+            temporary.as_c_str(),
+            directory,
+            name,
+        )?)
+    });
     if copied.is_err() {
         let _ = rustix::fs::unlinkat(directory, temporary.as_c_str(), AtFlags::empty());
     }

@@ -12,10 +12,13 @@
 //!   launcher;
 //! - [`messages`]: every line the helper writes to stderr, each with its exact text tested;
 //! - [`exec_d_toml`]: the TOML the helper writes to fd 3, by hand;
-//! - [`tree_copy`]: copying a seed tree (also used by the buildpack to make the seeds).
+//! - [`tree_copy`]: copying a seed tree (also used by the buildpack to make the seeds);
+//! - [`dir_entries`]: reading one directory by its descriptor, the loop of both walks over
+//!   a seed tree (the copy here, and the buildpack's pass that makes a seed readable).
 #![forbid(unsafe_code)]
 
 pub mod contract;
+pub mod dir_entries;
 pub mod exec_d_toml;
 pub mod helper;
 pub mod messages;

@@ -11,12 +11,13 @@
 //! skipped. A failing entry does not stop the copy: the rest is still copied, and every
 //! failure is reported, with its path relative to the copied directory.
 
-use rustix::fs::{AtFlags, FileType, Mode, OFlags, RawDir};
+use crate::dir_entries::{self, Stop};
+use rustix::fs::{FileType, Mode, OFlags};
 use rustix::io::Errno;
+use std::convert::Infallible;
 use std::ffi::{CStr, OsStr};
 use std::fs::File;
 use std::io;
-use std::mem::MaybeUninit;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt as _;
 use std::path::{Path, PathBuf};
@@ -102,42 +103,20 @@ fn copy_directory(
     path: &mut Vec<u8>,
     report: &mut CopyReport,
 ) {
-    let mut buffer = vec![MaybeUninit::uninit(); DIRENT_BUFFER_BYTES];
-    let mut entries = RawDir::new(from, &mut buffer);
-    let path_len = path.len();
-    while let Some(entry) = entries.next() {
-        let entry = match entry {
-            Ok(entry) => entry,
-            Err(error) => {
-                report.failed(if path.is_empty() { b"." } else { path }, error);
-                break;
-            }
-        };
-        let name = entry.file_name();
-        if matches!(name.to_bytes(), b"." | b"..") {
-            continue;
-        }
-        path.truncate(path_len);
-        if !path.is_empty() {
-            path.push(b'/');
-        }
-        path.extend_from_slice(name.to_bytes());
-        let stat = match rustix::fs::statat(from, name, AtFlags::SYMLINK_NOFOLLOW) {
+    let listed = dir_entries::for_each(from, DIRENT_BUFFER_BYTES, path, |name, stat, path| {
+        let stat = match stat {
             Ok(stat) => stat,
             Err(error) => {
                 report.failed(path, error);
-                continue;
+                return Ok::<(), Infallible>(());
             }
         };
         let bits = stat.st_mode & 0o7777;
         match FileType::from_raw_mode(stat.st_mode) {
-            FileType::Directory => {
-                if let Err(error) = copy_subdirectory(from, to, name, mode, path, report) {
-                    report.failed(path, error);
-                    continue;
-                }
-                report.directories += 1;
-            }
+            FileType::Directory => match copy_subdirectory(from, to, name, mode, path, report) {
+                Ok(()) => report.directories += 1,
+                Err(error) => report.failed(path, error),
+            },
             FileType::RegularFile => match copy_file(from, to, name, mode(Kind::File, bits)) {
                 Ok(bytes) => {
                     report.files += 1;
@@ -155,8 +134,11 @@ fn copy_directory(
             }
             _ => {}
         }
+        Ok(())
+    });
+    if let Err(Stop::Listing(error)) = listed {
+        report.failed(if path.is_empty() { b"." } else { path }, error);
     }
-    path.truncate(path_len);
 }
 
 /// Creates `name` in `to` (owner-writable, so the copy can fill it), fills it from `name`
@@ -179,22 +161,42 @@ fn copy_subdirectory(
 
 /// Copies the regular file `name` of `from` to a new file `name` in `to` with `bits`.
 fn copy_file(from: BorrowedFd<'_>, to: BorrowedFd<'_>, name: &CStr, bits: u32) -> io::Result<u64> {
-    let source = rustix::fs::openat(
-        from,
+    let source = open_regular_file_at(from, name)?;
+    let copy = create_file_at(to, name)?;
+    fill(source, copy, bits)
+}
+
+/// Opens the regular file `name` in `directory` for reading, without following a symlink
+/// and without blocking (a FIFO put there cannot hold the caller), and checks on the
+/// descriptor that it is still a regular file: the name may have been replaced since it
+/// was listed.
+pub fn open_regular_file_at(directory: BorrowedFd<'_>, name: &CStr) -> io::Result<OwnedFd> {
+    let file = rustix::fs::openat(
+        directory,
         name,
         OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC,
         Mode::empty(),
     )?;
-    // Checked on the descriptor: the name may have been replaced since it was listed.
-    if FileType::from_raw_mode(rustix::fs::fstat(&source)?.st_mode) != FileType::RegularFile {
+    if FileType::from_raw_mode(rustix::fs::fstat(&file)?.st_mode) != FileType::RegularFile {
         return Err(io::Error::other("no longer a regular file"));
     }
-    let copy = rustix::fs::openat(
-        to,
+    Ok(file)
+}
+
+/// Creates the new file `name` in `directory` (mode 0600 until [`fill`] gives it its
+/// bits), never through a symlink and never over an existing entry.
+pub fn create_file_at(directory: BorrowedFd<'_>, name: &CStr) -> io::Result<OwnedFd> {
+    Ok(rustix::fs::openat(
+        directory,
         name,
         OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
         Mode::from_raw_mode(0o600),
-    )?;
+    )?)
+}
+
+/// Copies all of `source` into `copy`, then gives `copy` the permission `bits` (through
+/// its descriptor); returns the bytes copied.
+pub fn fill(source: OwnedFd, copy: OwnedFd, bits: u32) -> io::Result<u64> {
     let mut copy = File::from(copy);
     let bytes = io::copy(&mut File::from(source), &mut copy)?;
     rustix::fs::fchmod(&copy, Mode::from_raw_mode(bits))?;
