@@ -53,15 +53,24 @@ impl Buildpack for GroupWritableBuildpack {
         // the pass, and the layer written only after it succeeded: a failed build leaves
         // nothing behind.
         let previous = RecordsMetadata::previous(&context.layers_dir, RECORDS_LAYER);
-        let (report, app_patterns) = pass::run(&PassInput {
+        let input = PassInput {
             app_dir: &context.app_dir,
             layers_dir: &context.layers_dir,
             settings: &settings,
             user: &user,
             threads: walk_threads(),
             previous: &previous,
-        })
-        .map_err(GroupWritableError::Pass)?;
+        };
+        let prepared = pass::prepare(&input).map_err(GroupWritableError::Pass)?;
+        // The redirects are planned before the walk (nothing they ask about changes with
+        // it), so that the walk reports the writable entries of a redirected path as
+        // the redirect's, not as left writable in the app.
+        let (plan, data_files) = plan_redirects(&context, &settings, &prepared)?;
+        let redirected: Vec<&str> = plan
+            .iter()
+            .filter_map(|redirect| redirect.outcome.replaced_path())
+            .collect();
+        let report = pass::run(&input, prepared, &redirected).map_err(GroupWritableError::Pass)?;
         let records_layer = context.cached_layer(
             layer_name!("surface"),
             CachedLayerDefinition {
@@ -74,13 +83,6 @@ impl Buildpack for GroupWritableBuildpack {
         records_layer.write_metadata(RecordsMetadata::new(&report.records))?;
         let log = report::pass(log, &report, &settings);
 
-        let app = AppDirectory::new(
-            &context.app_dir,
-            pass::layers_root(&context.layers_dir),
-            &app_patterns,
-        );
-        let plan = plan::plan(&settings.redirects, &settings.tmp_base, &app)
-            .map_err(GroupWritableError::UnknownRedirects)?;
         let redirects = if plan.iter().any(|redirect| redirect.outcome.is_applied()) {
             let layer = context.uncached_layer(
                 layer_name!("redirects"),
@@ -113,7 +115,7 @@ impl Buildpack for GroupWritableBuildpack {
             plan.into_iter().map(Planned::not_installed).collect()
         };
         let log = report::redirects(log, &settings, &redirects);
-        let log = report::data_files(log, &plan::data_files(&app));
+        let log = report::data_files(log, &data_files);
 
         let surface =
             label::surface_record(&report, &redirects, &context.app_dir, settings.read_only);
@@ -146,6 +148,23 @@ impl Buildpack for GroupWritableBuildpack {
     fn on_error(&self, error: libcnb::Error<Self::Error>) {
         error::print(&error);
     }
+}
+
+/// The redirect plan, from what the app holds and the app's patterns, and the app's data
+/// files (for the log's hint).
+fn plan_redirects(
+    context: &BuildContext<GroupWritableBuildpack>,
+    settings: &Settings,
+    prepared: &pass::Prepared,
+) -> Result<(Vec<Planned>, Vec<String>), GroupWritableError> {
+    let app = AppDirectory::new(
+        &context.app_dir,
+        pass::layers_root(&context.layers_dir),
+        prepared.app_patterns(),
+    );
+    let plan = plan::plan(&settings.redirects, &settings.tmp_base, &app)
+        .map_err(GroupWritableError::UnknownRedirects)?;
+    Ok((plan, plan::data_files(&app)))
 }
 
 /// This buildpack's cache-only layer that keeps each layer's figures (`layer_name!` needs

@@ -140,6 +140,16 @@ pub fn reused_layer(layer: &Path, pattern: &Pattern, recorded: bool) -> String {
     )
 }
 
+/// The log line for a layer the lifecycle restored from the build cache just as the
+/// previous build left it (this build changed no mode in it).
+#[must_use]
+pub fn restored_layer(layer: &Path) -> String {
+    format!(
+        "{} was restored from the build cache as the previous build left it (this build changed no mode in it); the label records the figures of the build that made it.",
+        layer.display()
+    )
+}
+
 /// The warning for a pattern that makes executable code writable by the run user.
 #[must_use]
 pub fn writable_code(path: &Path, why: &str, pattern: &Pattern) -> String {
@@ -673,6 +683,10 @@ mod tests {
                     &pattern("/layers/paketo-buildpacks_ca-certificates/**\n"),
                     false,
                 ),
+            ),
+            (
+                "restored_layer",
+                restored_layer(Path::new("/layers/paketo-buildpacks_node-engine/node")),
             ),
             (
                 "writable_code",

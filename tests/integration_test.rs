@@ -375,7 +375,9 @@ fn openshift_gid_zero() {
 
 /// The writable surface where users build: an app checked out under umask 002 (every
 /// entry group-writable), reported by the build; with `BP_GROUP_WRITABLE_READ_ONLY=true`
-/// only what the patterns name stays writable, `/workspace` itself included.
+/// only what the patterns name stays writable, `/workspace` itself included, and the audit
+/// of the exported image finds nothing else writable (the control without the setting
+/// does).
 fn surface_umask_002_and_read_only() {
     let stack = stack();
     let build = |read_only: bool| {
@@ -407,6 +409,16 @@ fn surface_umask_002_and_read_only() {
         let writes = &NOT_MATCHED[..3];
         let report = Run::default().probe(&image, &Probe::writes(writes));
         assert_outcomes(&report, writes, &Outcome::Written, "umask-002 checkout");
+        // The control of the read-only image's audit below: without the setting, the
+        // exported image leaves app paths writable that no pattern or redirect names.
+        let unexplained = unexplained_writable(&image);
+        assert!(
+            unexplained.iter().any(|path| path == "/workspace")
+                && unexplained
+                    .iter()
+                    .any(|path| path == "/workspace/config/app.toml"),
+            "{unexplained:?}"
+        );
     });
     TestRunner::default().build(build(true), |context| {
         assert_contains!(context.pack_stdout, "Made read-only for group and other");
@@ -431,10 +443,32 @@ fn surface_umask_002_and_read_only() {
             &Outcome::PermissionDenied,
             "read-only setting: directly in /workspace",
         );
+        // The exported image, as `docker save` writes it: no entry in /workspace or
+        // /layers is group- or other-writable for the run user unless a pattern or a
+        // redirect names it.
+        let unexplained = unexplained_writable(&image);
+        assert!(
+            unexplained.is_empty(),
+            "with the read-only setting, the audit finds writable app or layer paths no pattern or redirect names: {unexplained:?}"
+        );
         context.start_container(ContainerConfig::new(), |container| {
             assert_contains!(container.logs_wait().stdout, "app started");
         });
     });
+}
+
+/// `group-writable-audit` on `image` as `docker save` writes it: the app and layer paths
+/// writable for the run user that neither a pattern nor a redirect names.
+fn unexplained_writable(image: &str) -> Vec<String> {
+    let saved = tempfile::tempdir().expect("a temporary directory");
+    audit_tool::unexplained(&audit_tool::report(&saved_image(image, saved.path()), &[]))
+}
+
+/// `docker save`s `image` into `directory`; the tarball's path.
+fn saved_image(image: &str, directory: &Path) -> PathBuf {
+    let tarball = directory.join("image.tar");
+    pack_stack::succeed(pack_stack::docker(["save", "-o"]).arg(&tarball).arg(image));
+    tarball
 }
 
 /// Adds group write below the app directory, as a checkout under umask 002 has it.
@@ -503,8 +537,7 @@ fn assert_control(image: &str, run: Run<'_>, what: &str) {
 /// write, its answer is what the run user can do in the container.
 fn assert_audit_agrees(image: &str, what: &str) {
     let saved = tempfile::tempdir().expect("a temporary directory");
-    let tarball = saved.path().join("image.tar");
-    pack_stack::succeed(pack_stack::docker(["save", "-o"]).arg(&tarball).arg(image));
+    let tarball = saved_image(image, saved.path());
     let report = audit_tool::report(&tarball, &[]);
     assert_eq!(report["user"]["uid"], RUN_UID, "{what}: the image's User");
     let writes: Vec<_> = MATCHED

@@ -129,12 +129,58 @@ pub fn layers_root(layers_dir: &Path) -> &Path {
     layers_dir.parent().unwrap_or(layers_dir)
 }
 
-/// Runs the pass: its report, and the app patterns as the walk compiled them (for the
-/// redirect plan).
-pub fn run(input: &PassInput<'_>) -> Result<(PassReport, AppPatterns), PassError> {
+/// The patterns of a pass, read and compiled for both roots, before anything is walked:
+/// the redirect plan asks the app's patterns which paths they protect, and the walk then
+/// knows which app paths the redirects replace.
+pub struct Prepared {
+    started: Instant,
+    list: PatternList,
+    sources: Vec<String>,
+    app_patterns: AppPatterns,
+    layers_matcher: Matcher,
+}
+
+impl Prepared {
+    /// The app's patterns, as the walk will match them.
+    #[must_use]
+    pub fn app_patterns(&self) -> &AppPatterns {
+        &self.app_patterns
+    }
+}
+
+/// Reads the patterns and compiles them for both roots. Changes nothing: too complex
+/// patterns of either root fail the pass before any root is walked.
+pub fn prepare(input: &PassInput<'_>) -> Result<Prepared, PassError> {
     let started = Instant::now();
+    let (list, sources) = read_patterns(input, layers_root(input.layers_dir))?;
+    let too_complex = |root| move |error| PassError::TooComplex { root, error };
+    let app_patterns = AppPatterns::compile(&list.patterns).map_err(too_complex(Root::App))?;
+    let layers_matcher =
+        patterns::matcher_for(&list.patterns, Root::Layers).map_err(too_complex(Root::Layers))?;
+    Ok(Prepared {
+        started,
+        list,
+        sources,
+        app_patterns,
+        layers_matcher,
+    })
+}
+
+/// Runs the pass: its report. `redirected` are the app paths (app-relative) the redirects will
+/// replace: their writable entries are reported as redirected, not as left writable.
+pub fn run(
+    input: &PassInput<'_>,
+    prepared: Prepared,
+    redirected: &[&str],
+) -> Result<PassReport, PassError> {
+    let Prepared {
+        started,
+        list,
+        sources,
+        app_patterns,
+        layers_matcher,
+    } = prepared;
     let layers_root = layers_root(input.layers_dir);
-    let (list, sources) = read_patterns(input, layers_root)?;
     let mut report = PassReport {
         sources,
         ..PassReport::default()
@@ -142,17 +188,12 @@ pub fn run(input: &PassInput<'_>) -> Result<(PassReport, AppPatterns), PassError
     for inert in &list.inert {
         report.warnings.push(messages::never_matches(inert));
     }
-
-    // Both roots' patterns compile before either is walked: too complex ones change nothing.
-    let too_complex = |root| move |error| PassError::TooComplex { root, error };
-    let app_patterns = AppPatterns::compile(&list.patterns).map_err(too_complex(Root::App))?;
-    let layers_matcher =
-        patterns::matcher_for(&list.patterns, Root::Layers).map_err(too_complex(Root::Layers))?;
     let walked = walk_roots(
         input,
         &list,
         layers_root,
         [app_patterns.matcher(), &layers_matcher],
+        redirected,
     )?;
     let (fatal, harmless): (Vec<_>, Vec<_>) = walked
         .problems
@@ -198,7 +239,7 @@ pub fn run(input: &PassInput<'_>) -> Result<(PassReport, AppPatterns), PassError
         &report.patterns,
     ));
     report.duration = started.elapsed();
-    Ok((report, app_patterns))
+    Ok(report)
 }
 
 /// What walking both roots found.
@@ -222,6 +263,7 @@ fn walk_roots(
     list: &PatternList,
     layers_root: &Path,
     matchers: [&Matcher; 2],
+    redirected: &[&str],
 ) -> Result<Walked, PassError> {
     raise_open_file_limit();
     let layers_skips = layers_skips(input);
@@ -233,16 +275,24 @@ fn walk_roots(
     let mut reused = Vec::new();
     let mut records = LayerRecords::default();
     let roots = [
-        (Root::App, input.app_dir, &[][..], false, SurfaceScope::App),
+        (
+            Root::App,
+            input.app_dir,
+            &[][..],
+            false,
+            SurfaceScope::App,
+            redirected,
+        ),
         (
             Root::Layers,
             layers_root,
             &layers_skips[..],
             true,
             SurfaceScope::Layers,
+            &[][..],
         ),
     ];
-    for ((root, directory, skips, directories_only, surface), matcher) in
+    for ((root, directory, skips, directories_only, surface, redirected), matcher) in
         roots.into_iter().zip(matchers)
     {
         let record = |change: &Change<'_>| {
@@ -265,6 +315,7 @@ fn walk_roots(
                 directories_only_at_top: directories_only,
                 surface,
                 read_only: input.settings.read_only,
+                redirected,
             },
             list.patterns.len(),
             input.user,
@@ -281,24 +332,14 @@ fn walk_roots(
         match root {
             Root::App => app_surface = outcome.surface,
             Root::Layers => {
-                // Only launch layers are in the image: the surface counts those (a
-                // build- or cache-only layer is walked, and changed, but not exported).
-                let layers = launch_layers(directory, &layers_skips);
-                for (layer, figures) in &outcome.layers {
-                    if layers.on_disk.contains(layer) {
-                        layers_surface += &figures.surface;
-                    }
-                }
-                records = record_layers(&list.patterns, &outcome.layers);
-                for layer in layers.reused {
-                    let Some(figures) = input.previous.layers.get(&layer).cloned() else {
-                        reused.extend(reuse_notes(directory, &layer, &list.patterns, false));
-                        continue;
-                    };
-                    reused.extend(reuse_notes(directory, &layer, &list.patterns, true));
-                    carry(&list.patterns, &figures, &mut counts, &mut layers_surface);
-                    records.layers.insert(layer, figures);
-                }
+                (records, layers_surface, reused) = layers_figures(
+                    input,
+                    directory,
+                    &layers_skips,
+                    &list.patterns,
+                    &outcome.layers,
+                    &mut counts,
+                );
             }
         }
         problems.extend(
@@ -322,6 +363,51 @@ fn walk_roots(
         reused,
         records,
     })
+}
+
+/// What the layers' walk gives the report: every layer's record (a layer restored from
+/// the cache as the previous build left it, and a layer reused from the previous image,
+/// with the recorded figures, which `counts` then include), the launch layers' surface,
+/// and the log notes on restored and reused layers.
+fn layers_figures(
+    input: &PassInput<'_>,
+    layers_root: &Path,
+    skips: &[&OsStr],
+    patterns: &[Pattern],
+    walked: &std::collections::BTreeMap<String, walk::Figures>,
+    counts: &mut [PatternCounts],
+) -> (LayerRecords, SurfaceCounts, Vec<String>) {
+    let mut notes = Vec::new();
+    let mut records = record_layers(patterns, walked);
+    for (layer, record) in &mut records.layers {
+        let Some(previous) = input.previous.layers.get(layer) else {
+            continue;
+        };
+        if record.is_restored_from(previous) {
+            notes.push(messages::restored_layer(&layers_root.join(layer)));
+            carry_changed(patterns, previous, counts);
+            record.clone_from(previous);
+        }
+    }
+    // Only launch layers are in the image: the surface counts those (a build- or
+    // cache-only layer is walked, and changed, but not exported).
+    let layers = launch_layers(layers_root, skips);
+    let mut surface = SurfaceCounts::default();
+    for (layer, record) in &records.layers {
+        if layers.on_disk.contains(layer) {
+            surface += &record.surface;
+        }
+    }
+    for layer in layers.reused {
+        let Some(figures) = input.previous.layers.get(&layer).cloned() else {
+            notes.extend(reuse_notes(layers_root, &layer, patterns, false));
+            continue;
+        };
+        notes.extend(reuse_notes(layers_root, &layer, patterns, true));
+        carry(patterns, &figures, counts, &mut surface);
+        records.layers.insert(layer, figures);
+    }
+    (records, surface, notes)
 }
 
 /// Each layer's figures, with its pattern counts by pattern text (pattern indices change
@@ -363,6 +449,19 @@ fn carry(
         }
     }
     *surface += &figures.surface;
+}
+
+/// Adds what the build that made a restored layer changed in it to this build's counts
+/// (which changed nothing there), as [`carry`] credits them.
+fn carry_changed(patterns: &[Pattern], figures: &LayerFigures, counts: &mut [PatternCounts]) {
+    for (text, recorded) in &figures.patterns {
+        if let Some(index) = patterns
+            .iter()
+            .rposition(|pattern| pattern.root == Root::Layers && pattern.text == *text)
+        {
+            counts[index].changed += recorded.changed;
+        }
+    }
 }
 
 /// The launch layers of other buildpacks, as `<buildpack dir>/<layer>`: their
@@ -557,14 +656,15 @@ mod tests {
         fs::set_permissions(app.join("log"), fs::Permissions::from_mode(0o755)).unwrap();
         fs::write(app.join(".group-writable"), patterns).unwrap();
         let settings = Settings::read(|_| None, &app).unwrap();
-        let outcome = run(&PassInput {
+        let input = PassInput {
             app_dir: &app,
             layers_dir: &layers_dir,
             settings: &settings,
             user: &BuildUser::current(),
             threads: 1,
             previous: &LayerRecords::default(),
-        });
+        };
+        let outcome = prepare(&input).and_then(|prepared| run(&input, prepared, &[]));
         let mode = fs::metadata(app.join("log")).unwrap().permissions().mode() & 0o777;
         (outcome.map(|_| ()), mode)
     }

@@ -18,6 +18,36 @@ pub struct LayerFigures {
     pub surface: SurfaceCounts,
 }
 
+impl LayerFigures {
+    /// Whether these are the figures of a layer as `previous` recorded it after the build
+    /// that made it, restored from the cache: this build changed no mode in it (no
+    /// pattern's `chmod`, nothing made read-only), and found the same entries, matched
+    /// and left writable. Its modes are then what that build made them, so the record
+    /// keeps what that build changed, and a rebuild gives the same label. (When that
+    /// build changed nothing either, the figures are the same anyway: false.)
+    #[must_use]
+    pub fn is_restored_from(&self, previous: &LayerFigures) -> bool {
+        let changed_nothing = |figures: &LayerFigures| {
+            figures.surface.made_read_only == 0
+                && figures.patterns.values().all(|counts| counts.changed == 0)
+        };
+        let entries = |figures: &LayerFigures| {
+            let patterns: Vec<_> = figures
+                .patterns
+                .iter()
+                .map(|(text, counts)| (text.clone(), counts.directories, counts.files))
+                .filter(|(_, directories, files)| directories + files > 0)
+                .collect();
+            let surface = SurfaceCounts {
+                made_read_only: 0,
+                ..figures.surface.clone()
+            };
+            (patterns, surface)
+        };
+        changed_nothing(self) && !changed_nothing(previous) && entries(self) == entries(previous)
+    }
+}
+
 /// The figures of every layer of other buildpacks, by `<buildpack dir>/<layer>`: the
 /// metadata of this buildpack's cached `surface` layer.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -119,6 +149,39 @@ mod tests {
             .records(),
             LayerRecords::default()
         );
+    }
+
+    /// A layer's figures: one pattern's counts, and what the read-only setting removed.
+    fn figures(directories: u64, files: u64, changed: u64, made_read_only: u64) -> LayerFigures {
+        let mut figures = LayerFigures::default();
+        figures.patterns.insert(
+            "/layers/bp/l/data/".to_owned(),
+            PatternCounts {
+                directories,
+                files,
+                changed,
+            },
+        );
+        figures.surface.made_read_only = made_read_only;
+        figures
+    }
+
+    #[test]
+    fn a_layer_restored_as_the_previous_build_left_it_keeps_its_record() {
+        let made = figures(1, 2, 3, 4);
+        // Restored from the cache: the same entries, already changed.
+        assert!(figures(1, 2, 0, 0).is_restored_from(&made));
+        // The controls: rebuilt by its buildpack (this build changed modes again), or
+        // holding other entries, it is recorded as this build found it.
+        assert!(!figures(1, 2, 3, 4).is_restored_from(&made));
+        assert!(!figures(1, 2, 1, 0).is_restored_from(&made));
+        assert!(!figures(1, 2, 0, 1).is_restored_from(&made));
+        assert!(!figures(1, 3, 0, 0).is_restored_from(&made));
+        let mut left = figures(1, 2, 0, 0);
+        left.surface.add_left(false, 0o664, || unreachable!());
+        assert!(!left.is_restored_from(&made));
+        // Neither build changed anything: nothing to keep, nothing to say.
+        assert!(!figures(1, 2, 0, 0).is_restored_from(&figures(1, 2, 0, 0)));
     }
 
     #[test]

@@ -54,6 +54,10 @@ pub struct RootWalk<'a> {
     pub surface: SurfaceScope,
     /// `BP_GROUP_WRITABLE_READ_ONLY`: the surface entries lose `g+w` and `o+w`.
     pub read_only: bool,
+    /// Root-relative paths (no trailing `/`) a redirect replaces after the walk: a
+    /// writable surface entry at or below one is counted as redirected, not as left
+    /// writable (it leaves the app with the redirect).
+    pub redirected: &'a [&'a str],
 }
 
 /// Which entries of a root the surface covers.
@@ -534,6 +538,10 @@ impl Worker<'_> {
                 }),
             }
         }
+        if self.is_redirected(path) {
+            self.figures(path).surface.redirected += 1;
+            return;
+        }
         let root = self.shared.walk.directory;
         self.figures(path)
             .surface
@@ -543,6 +551,16 @@ impl Worker<'_> {
                     .trim_end_matches('/')
                     .to_owned()
             });
+    }
+
+    /// Whether `path` (relative, a directory's with or without its trailing `/`) is a
+    /// redirected path or lies below one.
+    fn is_redirected(&self, path: &[u8]) -> bool {
+        let path = path.strip_suffix(b"/").unwrap_or(path);
+        self.shared.walk.redirected.iter().any(|redirected| {
+            path.strip_prefix(redirected.as_bytes())
+                .is_some_and(|rest| rest.is_empty() || rest[0] == b'/')
+        })
     }
 
     fn report_change(&self, path: &[u8], kind: Kind, old_mode: u32, new_mode: u32) {
@@ -794,6 +812,7 @@ mod tests {
             directories_only_at_top: false,
             surface: SurfaceScope::App,
             read_only: false,
+            redirected: &[],
         };
         let changed = Mutex::new(Vec::new());
         let record = |change: &Change<'_>| {
@@ -905,6 +924,16 @@ mod tests {
 
     /// Walks `dir` as the app with `read_only`; the outcome and the changed paths.
     fn walk_surface(dir: &Path, text: &str, read_only: bool) -> (WalkOutcome, Vec<String>) {
+        walk_redirected_surface(dir, text, read_only, &[])
+    }
+
+    /// The same, with the paths a redirect replaces.
+    fn walk_redirected_surface(
+        dir: &Path,
+        text: &str,
+        read_only: bool,
+        redirected: &[&str],
+    ) -> (WalkOutcome, Vec<String>) {
         let (matcher, count) = matcher(text);
         let walk = RootWalk {
             root: Root::App,
@@ -914,6 +943,7 @@ mod tests {
             directories_only_at_top: false,
             surface: SurfaceScope::App,
             read_only,
+            redirected,
         };
         let changed = Mutex::new(Vec::new());
         let record = |change: &Change<'_>| {
@@ -963,6 +993,45 @@ mod tests {
         let quiet = tree(&["log/", "log/a", "src/", "src/b"]);
         let (outcome, _) = walk_surface(quiet.path(), "/log/\n", false);
         assert!(outcome.surface.is_empty(), "{:?}", outcome.surface);
+    }
+
+    #[test]
+    fn writable_entries_under_a_redirected_path_are_counted_as_redirected() {
+        let dir = tree(&[
+            "log/",
+            "log/production.log",
+            "tmp/",
+            "tmp/cache/",
+            "tmp/cache/a",
+            "tmp-not/",
+            "src/",
+            "src/b",
+        ]);
+        for entry in ["log", "tmp/cache", "tmp-not", "src"] {
+            fs::set_permissions(dir.path().join(entry), fs::Permissions::from_mode(0o775)).unwrap();
+        }
+        for entry in ["log/production.log", "tmp/cache/a", "src/b"] {
+            fs::set_permissions(dir.path().join(entry), fs::Permissions::from_mode(0o666)).unwrap();
+        }
+        let (outcome, _) =
+            walk_redirected_surface(dir.path(), "/public/\n", false, &["log", "tmp"]);
+        let surface = &outcome.surface;
+        // log, log/production.log, tmp/cache, tmp/cache/a; not tmp-not (a sibling whose
+        // name only starts with tmp).
+        assert_eq!(surface.redirected, 4, "{surface:?}");
+        assert_eq!((surface.directories, surface.files), (2, 1), "{surface:?}");
+        let root = dir.path().display().to_string();
+        assert_eq!(surface.world_writable_paths, [format!("{root}/src/b")]);
+        // The control: without the redirects, the same entries are left writable.
+        let (outcome, _) = walk_surface(dir.path(), "/public/\n", false);
+        let surface = &outcome.surface;
+        assert_eq!(surface.redirected, 0);
+        assert_eq!((surface.directories, surface.files), (4, 3), "{surface:?}");
+        // With the read-only setting they lose the bits like any other entry: the seed
+        // keeps what the walk left.
+        let (outcome, _) = walk_redirected_surface(dir.path(), "/public/\n", true, &["log"]);
+        assert_eq!(outcome.surface.made_read_only, 7);
+        assert_eq!(outcome.surface.redirected, 0);
     }
 
     #[test]
@@ -1019,6 +1088,7 @@ mod tests {
             directories_only_at_top: true,
             surface: SurfaceScope::Layers,
             read_only: false,
+            redirected: &[],
         };
         let outcome = walk_root(&walk, 1, &BuildUser::current(), 2, None).unwrap();
         let layers: Vec<&str> = outcome.layers.keys().map(String::as_str).collect();
@@ -1040,6 +1110,7 @@ mod tests {
             directories_only_at_top: false,
             surface: SurfaceScope::App,
             read_only: false,
+            redirected: &[],
         };
         assert_eq!(
             walk_root(&walk, 1, &BuildUser::current(), 2, None).err(),

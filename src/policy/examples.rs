@@ -136,6 +136,7 @@ pub(crate) fn surface() -> SurfaceRecord {
             world_writable: 2,
             world_writable_paths: vec!["/workspace/public".to_owned()],
             made_read_only: 0,
+            redirected: 3,
         },
         layers: SurfaceCounts {
             made_read_only: 4,

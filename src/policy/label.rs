@@ -156,8 +156,8 @@ mod tests {
                 r#"{"kind":"path","id":"rails-log","path":"log","target":"/tmp/group-writable/rails-log","build_content":"dropped","seeded_files":0,"seeded_bytes":0},"#,
                 r#"{"kind":"php_ini","id":"php-sessions","directive":"session.save_path","value":"/tmp"}],"#,
                 r#""surface":{"read_only":false,"named":{"directories":0,"files":0},"#,
-                r#""app":{"directories":0,"files":0,"world_writable":0,"world_writable_paths":[],"made_read_only":0},"#,
-                r#""layers":{"directories":0,"files":0,"world_writable":0,"world_writable_paths":[],"made_read_only":0},"#,
+                r#""app":{"directories":0,"files":0,"world_writable":0,"world_writable_paths":[],"made_read_only":0,"redirected":0},"#,
+                r#""layers":{"directories":0,"files":0,"world_writable":0,"world_writable_paths":[],"made_read_only":0,"redirected":0},"#,
                 r#""redirected":[]}}"#
             )
         );

@@ -115,8 +115,15 @@ pub fn surface<W: Write + Send + Sync + 'static>(
     section = section.sub_bullet(if surface.redirected.is_empty() {
         "Redirected to the tmp base: no app path".to_owned()
     } else {
+        let moved = match surface.app.redirected {
+            0 => String::new(),
+            1 => "; the 1 group- or other-writable entry there leaves the app with them".to_owned(),
+            entries => format!(
+                "; the {entries} group- or other-writable entries there leave the app with them"
+            ),
+        };
         format!(
-            "Redirected to the tmp base (symlinks, writable at launch): {}",
+            "Redirected to the tmp base (symlinks, writable at launch): {}{moved}",
             surface.redirected.join(", ")
         )
     });

@@ -68,6 +68,15 @@ impl<C> Outcome<C> {
         !matches!(self, Outcome::Skipped(_))
     }
 
+    /// The app-relative path a path redirect replaces with a symlink.
+    #[must_use]
+    pub fn replaced_path(&self) -> Option<&'static str> {
+        match self {
+            Outcome::Path { path, .. } => Some(path),
+            _ => None,
+        }
+    }
+
     /// The same outcome with a path redirect's content replaced by `content(path, target,
     /// old content)`.
     pub fn try_map_content<D, E>(

@@ -22,6 +22,7 @@ pub(crate) fn trials() -> Vec<Trial> {
         read_only_leaves_only_what_patterns_name,
         read_only_passes_the_audit_of_the_exported_image,
         read_only_keeps_redirects_and_seeds_working,
+        entries_under_redirected_paths_are_reported_as_redirected,
         three_builds_with_a_reused_layer_give_the_same_config_digest,
     ]
 }
@@ -168,15 +169,7 @@ fn read_only_leaves_only_what_patterns_name() {
 /// The app and layer paths the audit finds writable for the run user that the label does
 /// not explain (neither a pattern nor a redirect names them).
 fn unexplained(image: &Image) -> Vec<String> {
-    let report = crate::audit_tool::report(&image.layout, &[]);
-    report["writable"]
-        .as_array()
-        .expect("a writable list")
-        .iter()
-        .filter(|entry| entry["group"] == "app" || entry["group"] == "layers")
-        .filter(|entry| entry["explained"].is_null())
-        .map(|entry| entry["path"].as_str().expect("a path").to_owned())
-        .collect()
+    crate::audit_tool::unexplained(&crate::audit_tool::report(&image.layout, &[]))
 }
 
 fn read_only_passes_the_audit_of_the_exported_image() {
@@ -196,25 +189,63 @@ fn read_only_passes_the_audit_of_the_exported_image() {
     );
 }
 
+/// The Rails-shaped app (`tmp/` and `log/` redirected) checked out under umask 002.
+fn rails_build(read_only: bool) -> Build {
+    let build = Build::new(
+        fixture("apps/rails-shaped"),
+        vec![
+            fixture("buildpacks/procfile"),
+            Platform::get().buildpack().to_owned(),
+        ],
+    )
+    .umask_002_checkout();
+    if read_only {
+        build.env(READ_ONLY, "true")
+    } else {
+        build
+    }
+}
+
+fn entries_under_redirected_paths_are_reported_as_redirected() {
+    let image = Platform::get()
+        .build("rails-umask-002", &rails_build(false))
+        .unwrap_or_else(|message| panic!("the build failed: {message}"));
+    let surface = surface(&image);
+    // log, log/.keep, tmp, tmp/cache, tmp/cache/warmed-at-build, tmp/pids, tmp/pids/.keep:
+    // all group-writable in the checkout, all moved out of the app by the redirects.
+    assert_eq!(count(&surface["app"]["redirected"]), 7, "{surface}");
+    assert!(
+        image.log.contains(
+            "/workspace/tmp, /workspace/log; the 7 group- or other-writable entries there leave the app with them"
+        ),
+        "{}",
+        image.log
+    );
+    // What is left writable is what stays in the image's app: the checkout's other
+    // entries (/workspace, config, bin; Procfile, Gemfile, config/application.rb,
+    // bin/rails-server), never those under tmp/ or log/.
+    let left = count(&surface["app"]["directories"]) + count(&surface["app"]["files"]);
+    let unexplained = unexplained(&image);
+    assert!(
+        unexplained
+            .iter()
+            .all(|path| !path.starts_with("/workspace/tmp") && !path.starts_with("/workspace/log")),
+        "{unexplained:?}"
+    );
+    assert_eq!(
+        left,
+        unexplained
+            .iter()
+            .filter(|path| path.starts_with("/workspace"))
+            .count() as u64,
+        "the label's app figures differ from what the audit finds writable in the image: {surface} {unexplained:?}"
+    );
+}
+
 fn read_only_keeps_redirects_and_seeds_working() {
     let platform = Platform::get();
-    let build = |read_only: bool| {
-        let build = Build::new(
-            fixture("apps/rails-shaped"),
-            vec![
-                fixture("buildpacks/procfile"),
-                platform.buildpack().to_owned(),
-            ],
-        )
-        .umask_002_checkout();
-        if read_only {
-            build.env(READ_ONLY, "true")
-        } else {
-            build
-        }
-    };
     let image = platform
-        .build("rails-read-only", &build(true))
+        .build("rails-read-only", &rails_build(true))
         .unwrap_or_else(|message| panic!("the build failed: {message}"));
     let surface = surface(&image);
     assert_eq!(
@@ -261,18 +292,31 @@ fn reuse_build() -> Build {
 }
 
 const REUSED_PATTERN: &str = "/layers/test_layer-reuser/kept/data/";
+/// The pattern addressing its cached launch layer, which the lifecycle restores onto the
+/// disk on a rebuild with the modes this buildpack gave it.
+const RESTORED_PATTERN: &str = "/layers/test_layer-reuser/cached/data/";
 
-/// The label's counts for the pattern addressing the reused layer.
-fn reused_pattern_counts(image: &Image) -> (u64, u64) {
+/// The label's counts (directories, files, changed) for one pattern.
+fn pattern_counts(image: &Image, text: &str) -> (u64, u64, u64) {
     let label = image.policy_label();
     let pattern = label["patterns"]
         .as_array()
         .expect("patterns")
         .iter()
-        .find(|pattern| pattern["pattern"] == REUSED_PATTERN)
-        .unwrap_or_else(|| panic!("no {REUSED_PATTERN} in {label}"))
+        .find(|pattern| pattern["pattern"] == text)
+        .unwrap_or_else(|| panic!("no {text} in {label}"))
         .clone();
-    (count(&pattern["directories"]), count(&pattern["files"]))
+    (
+        count(&pattern["directories"]),
+        count(&pattern["files"]),
+        count(&pattern["changed"]),
+    )
+}
+
+/// The label's counts for the pattern addressing the reused layer.
+fn reused_pattern_counts(image: &Image) -> (u64, u64) {
+    let (directories, files, _) = pattern_counts(image, REUSED_PATTERN);
+    (directories, files)
 }
 
 fn three_builds_with_a_reused_layer_give_the_same_config_digest() {
@@ -298,8 +342,24 @@ fn three_builds_with_a_reused_layer_give_the_same_config_digest() {
             image.log
         );
     }
+    for (index, image) in images.iter().enumerate().skip(1) {
+        assert!(
+            image.log.contains("test_layer-reuser/cached was restored from the build cache as the previous build left it"),
+            "build {} did not say the cached layer was restored:\n{}",
+            index + 1,
+            image.log
+        );
+    }
     for image in &images {
         assert_eq!(reused_pattern_counts(image), (1, 2));
+        // What the first build changed in the cached layer, also on the rebuilds, which
+        // find it restored with those modes.
+        assert_eq!(pattern_counts(image, RESTORED_PATTERN), (1, 2, 3));
+        assert_eq!(
+            image.policy_label(),
+            images[0].policy_label(),
+            "a rebuild's label differs from the first build's"
+        );
     }
     let digests: Vec<String> = images.iter().map(Image::config_digest).collect();
     assert!(

@@ -70,6 +70,19 @@ pub(crate) fn paths(report: &Value, list: &str) -> Vec<String> {
         .collect()
 }
 
+/// The app and layer paths the report finds writable for the run user that the label
+/// does not explain (neither a pattern nor a redirect names them).
+pub(crate) fn unexplained(report: &Value) -> Vec<String> {
+    report["writable"]
+        .as_array()
+        .expect("a writable list")
+        .iter()
+        .filter(|entry| entry["group"] == "app" || entry["group"] == "layers")
+        .filter(|entry| entry["explained"].is_null())
+        .map(|entry| entry["path"].as_str().expect("a path").to_owned())
+        .collect()
+}
+
 /// What the audit predicts for a write: a new entry needs its directory writable, an
 /// append needs the file writable.
 fn predicted(write: Write, writable: &BTreeSet<String>) -> Outcome {

@@ -337,15 +337,17 @@ pub fn compare(oracle: &GitOracle, tree: &Tree, patterns: &str) -> Comparison {
         .collect();
 
     let settings = Settings::read(|_| None, Path::new("/workspace")).expect("default settings");
-    let (report, _) = pass::run(&PassInput {
+    let input = PassInput {
         app_dir: &app,
         layers_dir: &layers_dir,
         settings: &settings,
         user: &BuildUser::current(),
         threads: 2,
         previous: &LayerRecords::default(),
-    })
-    .unwrap_or_else(|error| panic!("the pass failed: {error}"));
+    };
+    let report = pass::prepare(&input)
+        .and_then(|prepared| pass::run(&input, prepared, &[]))
+        .unwrap_or_else(|error| panic!("the pass failed: {error}"));
     let mut pass_lines = BTreeMap::new();
     for pattern in &report.patterns {
         let count = pattern.counts.directories + pattern.counts.files;

@@ -113,6 +113,12 @@ pub struct SurfaceCounts {
     /// Entries `BP_GROUP_WRITABLE_READ_ONLY` removed `g+w`/`o+w` from (they are not
     /// counted above: they are no longer writable).
     pub made_read_only: u64,
+    /// Entries group- or other-writable under an app path a redirect replaces (not
+    /// counted above: the redirect moves them out of the app, into its seed, or drops
+    /// them; what is writable there at launch is the redirect's target). Always 0 for the
+    /// layers; absent from labels written before it was counted.
+    #[serde(default)]
+    pub redirected: u64,
 }
 
 impl SurfaceCounts {
@@ -152,6 +158,7 @@ impl std::ops::AddAssign<&SurfaceCounts> for SurfaceCounts {
         self.files += other.files;
         self.world_writable += other.world_writable;
         self.made_read_only += other.made_read_only;
+        self.redirected += other.redirected;
         for path in &other.world_writable_paths {
             self.add_world_writable_path(path.clone());
         }
