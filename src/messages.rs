@@ -338,6 +338,13 @@ impl fmt::Display for Skip {
             Skip::Protected { pattern } => {
                 write!(f, "left alone: {pattern} makes it group-writable")
             }
+            Skip::DefaultRedirected { default, by, path } => write!(
+                f,
+                "not needed: the default, `{default}`, lies in `{path}/`, which `{by}` makes writable at launch, seeded with what the build left there"
+            ),
+            Skip::HashBasedBytecode => f.write_str(
+                "not needed: the build's Python bytecode is hash-based (PEP 552), valid whatever the mtimes; a prefix would make Python ignore it, and the run image's own, and compile every module again into the tmp base",
+            ),
         }
     }
 }
@@ -733,6 +740,19 @@ mod tests {
             (
                 "data_files_many",
                 data_files(&["db.sqlite3".to_owned(), "db/production.sqlite3".to_owned()]),
+            ),
+            (
+                "skip_default_redirected",
+                Skip::DefaultRedirected {
+                    default: "tmp/cache",
+                    by: "rails-tmp",
+                    path: "tmp",
+                }
+                .to_string(),
+            ),
+            (
+                "skip_hash_based_bytecode",
+                Skip::HashBasedBytecode.to_string(),
             ),
             (
                 "skip_protected",

@@ -102,10 +102,12 @@ fn rails_tmp_and_log_are_redirected_and_seeded() {
             "`xdg-cache`: XDG_CACHE_HOME=/tmp/group-writable/xdg-cache at launch, unless set or $HOME is writable",
         )
         .assert_log_contains(
-            "`rails-tmp`: tmp/ -> /tmp/group-writable/rails-tmp, seeded at launch with the build's 4 directories and 1 file (8 bytes)",
+            "`rails-tmp`: tmp/ -> /tmp/group-writable/rails-tmp, seeded at launch with the build's 7 directories and 2 files (16 bytes)",
         )
         .assert_log_contains("`rails-log`: log/ -> /tmp/group-writable/rails-log, seeded")
-        .assert_log_contains("`bootsnap`: BOOTSNAP_CACHE_DIR=/tmp/group-writable/bootsnap")
+        .assert_log_contains(
+            "`bootsnap`: $BOOTSNAP_CACHE_DIR not redirected: not needed: the default, `tmp/cache`, lies in `tmp/`, which `rails-tmp` makes writable at launch",
+        )
         .assert_log_contains("The exec.d helper `group-writable-redirects` applies them");
     assert_symlink(&dirs, "tmp", "/tmp/group-writable/rails-tmp");
     assert_symlink(&dirs, "log", "/tmp/group-writable/rails-log");
@@ -113,8 +115,8 @@ fn rails_tmp_and_log_are_redirected_and_seeded() {
     // The seed is in the launch layer, group-readable.
     let seed = dirs.layers.join("redirects/seeds/rails-tmp");
     assert_eq!(mode(&seed.join("cache/store/00/abc")) & 0o040, 0o040);
-    // Bootsnap's and Sprockets' build caches are not seeded.
-    assert!(!seed.join("cache/bootsnap").exists());
+    // Bootsnap's cache is seeded (Bootsnap reads it at every boot), Sprockets' is not.
+    assert!(seed.join("cache/bootsnap/compile-cache/00/def").is_file());
     assert!(!seed.join("cache/assets").exists());
     assert_eq!(mode(&seed.join("pids")) & 0o050, 0o050);
     let layer_toml = fs::read_to_string(dirs.layers.join("redirects.toml")).unwrap();
@@ -125,11 +127,10 @@ fn rails_tmp_and_log_are_redirected_and_seeded() {
     let launch = dirs.launch().run();
     launch.assert_exit_0();
     assert_eq!(launch.stderr, "");
-    assert_eq!(
-        sorted(launch.variables()),
-        with_generic(&[("BOOTSNAP_CACHE_DIR", "/tmp/group-writable/bootsnap")])
-    );
+    // BOOTSNAP_CACHE_DIR unset: Bootsnap's default, tmp/cache, holds the seeded cache.
+    assert_eq!(sorted(launch.variables()), with_generic(&[]));
     let target = dirs.in_tmp(Path::new("/tmp/group-writable/rails-tmp"));
+    assert!(target.join("cache/bootsnap/compile-cache/00/def").is_file());
     let seeded = target.join("cache/store/00/abc");
     assert_eq!(fs::read_to_string(&seeded).unwrap(), "content\n");
     assert_eq!(mode(&seeded), 0o644, "copies are writable for the run user");
@@ -141,7 +142,8 @@ fn rails_tmp_and_log_are_redirected_and_seeded() {
             .is_file()
     );
     assert_eq!(mode(&dirs.in_tmp(Path::new(OWN))), 0o700);
-    for env_dir in ["xdg-cache", "xdg-state", "bootsnap"] {
+    assert!(!dirs.in_tmp(Path::new(OWN)).join("bootsnap").exists());
+    for env_dir in ["xdg-cache", "xdg-state"] {
         assert!(
             dirs.in_tmp(Path::new(OWN)).join(env_dir).is_dir(),
             "{env_dir}"
@@ -157,6 +159,24 @@ fn rails_tmp_and_log_are_redirected_and_seeded() {
     assert_eq!(again.output, launch.output);
     assert_eq!(fs::read_to_string(&seeded).unwrap(), "changed by the app\n");
     assert!(!target.join("pids").exists());
+}
+
+/// The control of the Rails case: Bootsnap without Rails' `tmp/` redirect gets its
+/// variable.
+#[test]
+fn bootsnap_without_rails_gets_its_variable() {
+    packaged_or_skip!();
+    let dirs = CnbDirs::new();
+    dirs.app_tree(&["Gemfile", "app.rb", "tmp/cache/bootsnap/load-path-cache"]);
+    dirs.build()
+        .assert_success()
+        .assert_log_contains("`bootsnap`: BOOTSNAP_CACHE_DIR=/tmp/group-writable/bootsnap");
+    let launch = dirs.launch().run();
+    launch.assert_exit_0();
+    assert_eq!(
+        sorted(launch.variables()),
+        with_generic(&[("BOOTSNAP_CACHE_DIR", "/tmp/group-writable/bootsnap")])
+    );
 }
 
 #[test]
@@ -185,10 +205,7 @@ fn user_set_variables_and_a_writable_home_are_left_alone() {
     writable_home.assert_exit_0();
     assert_eq!(
         sorted(writable_home.variables()),
-        vars(&[
-            ("TMPDIR", "/tmp"),
-            ("BOOTSNAP_CACHE_DIR", "/tmp/group-writable/bootsnap")
-        ])
+        vars(&[("TMPDIR", "/tmp")])
     );
 }
 
@@ -367,6 +384,52 @@ fn python_gets_its_variables() {
     );
 }
 
+/// A `.pyc` file of Python 3.11 with the PEP 552 flags word `flags` (0: timestamp-based,
+/// 3: checked-hash).
+fn pyc(path: &Path, flags: u32) {
+    let mut bytes = vec![0xa7, 0x0d, b'\r', b'\n'];
+    bytes.extend_from_slice(&flags.to_le_bytes());
+    bytes.extend_from_slice(&[0; 8]);
+    fs::create_dir_all(path.parent().expect("a parent")).expect("create __pycache__");
+    fs::write(path, bytes).expect("write the .pyc");
+}
+
+/// Hash-based bytecode from the build (pip with `SOURCE_DATE_EPOCH`, as Heroku's Python
+/// buildpack runs it) is valid in the image: no prefix. Its control, timestamp-based
+/// bytecode (stale after the export), gets the prefix.
+#[test]
+fn python_hash_based_bytecode_needs_no_prefix() {
+    packaged_or_skip!();
+    let site = "python/packages/site-packages/django/__pycache__";
+    for (flags, prefixed) in [(3, false), (0, true)] {
+        let dirs = CnbDirs::new();
+        dirs.app_tree(&["requirements.txt", "app.py"]);
+        pyc(
+            &dirs.layers_root.join(site).join("__init__.cpython-311.pyc"),
+            flags,
+        );
+        pyc(&dirs.layers_root.join(site).join("apps.cpython-311.pyc"), 3);
+        let build = dirs.build();
+        build.assert_success();
+        let launch = dirs.launch().run();
+        launch.assert_exit_0();
+        let variables = sorted(launch.variables());
+        let prefix = ("PYTHONPYCACHEPREFIX", "/tmp/group-writable/python-pycache");
+        let expected: &[(&str, &str)] = if prefixed {
+            build.assert_log_contains(
+                "`python-pycache`: PYTHONPYCACHEPREFIX=/tmp/group-writable/python-pycache",
+            );
+            &[prefix, ("MPLCONFIGDIR", "/tmp/group-writable/matplotlib")]
+        } else {
+            build.assert_log_contains(
+                "`python-pycache`: $PYTHONPYCACHEPREFIX not redirected: not needed: the build's Python bytecode is hash-based (PEP 552)",
+            );
+            &[("MPLCONFIGDIR", "/tmp/group-writable/matplotlib")]
+        };
+        assert_eq!(variables, with_generic(expected), "flags {flags}");
+    }
+}
+
 #[test]
 fn laravel_storage_and_bootstrap_cache_are_redirected_and_seeded() {
     packaged_or_skip!();
@@ -488,10 +551,7 @@ fn paths_the_user_made_group_writable_are_not_redirected() {
         .iter()
         .map(|redirect| redirect["id"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        ids,
-        ["tmpdir", "xdg-cache", "xdg-state", "rails-tmp", "bootsnap"]
-    );
+    assert_eq!(ids, ["tmpdir", "xdg-cache", "xdg-state", "rails-tmp"]);
 }
 
 #[test]
@@ -517,8 +577,8 @@ fn the_label_records_the_policy_and_the_build_user() {
             "path": "tmp",
             "target": "/tmp/group-writable/rails-tmp",
             "build_content": "seeded",
-            "seeded_files": 1,
-            "seeded_bytes": 8
+            "seeded_files": 2,
+            "seeded_bytes": 16
         })
     );
     assert_eq!(
@@ -601,7 +661,6 @@ fn the_tmp_base_is_fixed_at_build() {
             ("TMPDIR", "/tmp/base"),
             ("XDG_CACHE_HOME", "/tmp/base/group-writable/xdg-cache"),
             ("XDG_STATE_HOME", "/tmp/base/group-writable/xdg-state"),
-            ("BOOTSNAP_CACHE_DIR", "/tmp/base/group-writable/bootsnap"),
         ])
     );
     assert!(
@@ -629,7 +688,7 @@ fn run_time_switch_and_debug() {
     for needle in [
         "group-writable-redirects: read ",
         "group-writable-redirects: created /tmp/group-writable\n",
-        "created /tmp/group-writable/rails-tmp for tmp/ and copied 4 directories, 1 files",
+        "created /tmp/group-writable/rails-tmp for tmp/ and copied 7 directories, 2 files",
         "group-writable-redirects: wrote to fd 3:\nTMPDIR = \"/tmp\"",
     ] {
         assert!(
@@ -738,10 +797,7 @@ fn an_unreadable_seed_is_one_line_and_the_rest_is_done() {
         &run,
         "could not copy all of the build's tmp/ into /tmp/group-writable/rails-tmp (1 failed, first",
     );
-    assert_eq!(
-        sorted(run.variables()),
-        with_generic(&[("BOOTSNAP_CACHE_DIR", "/tmp/group-writable/bootsnap")])
-    );
+    assert_eq!(sorted(run.variables()), with_generic(&[]));
     let target = dirs.in_tmp(Path::new("/tmp/group-writable/rails-tmp/cache"));
     assert!(target.join("public").is_file());
     assert!(!target.join("secret").exists());
@@ -758,7 +814,7 @@ fn fd_3_not_open_is_one_line() {
     assert_eq!(lines.len(), 1, "{}", run.stderr);
     assert!(
         lines[0].contains(
-            "file descriptor 3 is not open, so the environment redirects (TMPDIR, XDG_CACHE_HOME, XDG_STATE_HOME, BOOTSNAP_CACHE_DIR) are not set"
+            "file descriptor 3 is not open, so the environment redirects (TMPDIR, XDG_CACHE_HOME, XDG_STATE_HOME) are not set"
         ),
         "{}",
         lines[0]

@@ -34,6 +34,9 @@ pub enum Redirect {
         /// Only set when `$HOME` is not writable (the `XDG_*` variables: where `$HOME` is
         /// writable, the defaults below it work and belong to the user).
         unless_home_writable: bool,
+        /// When the build leaves the variable unset: what the build left makes it
+        /// unneeded, and setting it would throw away a valid cache.
+        unneeded_when: Unneeded,
     },
     Path {
         /// App-relative directory, without a trailing `/`.
@@ -64,6 +67,23 @@ pub enum PhpIniValue {
     /// `session.save_path` is empty, meaning the system's temporary directory; Debian
     /// changes it to `/var/lib/php/sessions`).
     TmpBase,
+}
+
+/// When an env redirect is left out at build, although its ecosystem is present.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unneeded {
+    /// Never: the variable is always set.
+    Never,
+    /// The tool's own default is this app-relative directory, and a path redirect of the
+    /// plan covers it: the default is then writable at launch and holds what the build
+    /// left there (the path redirect's seed), which the variable would make the tool
+    /// ignore.
+    DefaultRedirected(&'static str),
+    /// The bytecode the build left in the app and the layers is hash-based (PEP 552): it
+    /// stays valid whatever the export does to mtimes, Python needs no writable
+    /// `__pycache__` for it, and a prefix would make Python ignore it (and the run
+    /// image's own bytecode) and compile everything again into the tmp base.
+    HashBasedBytecode,
 }
 
 /// Where an env redirect points.
@@ -122,6 +142,7 @@ pub static CATALOG: &[Entry] = &[
             variable: "TMPDIR",
             target: EnvTarget::TmpBase,
             unless_home_writable: false,
+            unneeded_when: Unneeded::Never,
         },
     },
     // XDG Base Directory Specification: user caches in $XDG_CACHE_HOME, state (logs,
@@ -135,6 +156,7 @@ pub static CATALOG: &[Entry] = &[
             variable: "XDG_CACHE_HOME",
             target: EnvTarget::OwnDirectory,
             unless_home_writable: true,
+            unneeded_when: Unneeded::Never,
         },
     },
     Entry {
@@ -145,6 +167,7 @@ pub static CATALOG: &[Entry] = &[
             variable: "XDG_STATE_HOME",
             target: EnvTarget::OwnDirectory,
             unless_home_writable: true,
+            unneeded_when: Unneeded::Never,
         },
     },
     // Rails: `tmp/` holds "temporary files (like cache and pid files)"
@@ -153,9 +176,8 @@ pub static CATALOG: &[Entry] = &[
     // (https://guides.rubyonrails.org/command_line.html#bin-rails-tmp); `rails server`
     // creates tmp/cache, tmp/pids and tmp/sockets at start, so it always exists at run
     // time. Seeded (a file store cache, `tmp/cache` of `config.cache_store = :file_store`,
-    // is run-time data), less the build caches: Bootsnap's (`tmp/cache/bootsnap`, and
-    // `bootsnap-compile-cache`, `bootsnap-load-path-cache` before 1.8), which Bootsnap
-    // never reads once the launch sets $BOOTSNAP_CACHE_DIR (below), and Sprockets'
+    // is run-time data, and Bootsnap's cache in `tmp/cache/bootsnap` is what Bootsnap
+    // reads at every boot: see `bootsnap` below), less Sprockets' cache
     // (`tmp/cache/assets`), which only `assets:precompile` reads and which runs to
     // hundreds of MB.
     Entry {
@@ -166,12 +188,7 @@ pub static CATALOG: &[Entry] = &[
             path: "tmp",
             when: Presence::Always,
             content: Content::Seed,
-            drop_from_seed: &[
-                "cache/bootsnap",
-                "cache/bootsnap-compile-cache",
-                "cache/bootsnap-load-path-cache",
-                "cache/assets",
-            ],
+            drop_from_seed: &["cache/assets"],
         },
     },
     // Rails logs to `log/<environment>.log` unless told to log to STDOUT, and creates the
@@ -189,6 +206,12 @@ pub static CATALOG: &[Entry] = &[
     },
     // Bootsnap "writes to tmp/cache (or the path specified by ENV['BOOTSNAP_CACHE_DIR']),
     // and that directory must be writable" (https://github.com/rails/bootsnap#usage).
+    // In a Rails app whose `tmp/` is redirected (`rails-tmp`), its default is writable and
+    // seeded with the cache the build left (a boot at build, `assets:precompile`): the
+    // variable is left unset, so Bootsnap finds that cache. Bootsnap keys each compiled
+    // file on its source's mtime: the entries of files in the run image stay valid, those
+    // of the app and the layers do not (the export sets their mtimes to 1980), unless
+    // Bootsnap 1.18.3 or later revalidates them by content (`BOOTSNAP_REVALIDATE=1`).
     Entry {
         id: "bootsnap",
         ecosystem: "Ruby (Bootsnap)",
@@ -197,6 +220,7 @@ pub static CATALOG: &[Entry] = &[
             variable: "BOOTSNAP_CACHE_DIR",
             target: EnvTarget::OwnDirectory,
             unless_home_writable: false,
+            unneeded_when: Unneeded::DefaultRedirected("tmp/cache"),
         },
     },
     // npm: the `cache` and `logs-dir` settings (logs default to `_logs` in the cache), and
@@ -213,6 +237,7 @@ pub static CATALOG: &[Entry] = &[
             variable: "NPM_CONFIG_CACHE",
             target: EnvTarget::OwnDirectory,
             unless_home_writable: false,
+            unneeded_when: Unneeded::Never,
         },
     },
     Entry {
@@ -223,6 +248,7 @@ pub static CATALOG: &[Entry] = &[
             variable: "NPM_CONFIG_LOGS_DIR",
             target: EnvTarget::OwnDirectory,
             unless_home_writable: false,
+            unneeded_when: Unneeded::Never,
         },
     },
     // `node_modules/.cache/<name>` is the shared convention of find-cache-dir
@@ -273,7 +299,11 @@ pub static CATALOG: &[Entry] = &[
         },
     },
     // Python 3.8+: PYTHONPYCACHEPREFIX moves the bytecode cache to a parallel tree
-    // (https://docs.python.org/3/using/cmdline.html#envvar-PYTHONPYCACHEPREFIX).
+    // (https://docs.python.org/3/using/cmdline.html#envvar-PYTHONPYCACHEPREFIX), for
+    // every module, the run image's standard library included. Not set when the build's
+    // bytecode is hash-based (PEP 552, https://peps.python.org/pep-0552/; pip compiles so
+    // when SOURCE_DATE_EPOCH is set, as Heroku's Python buildpack does): that bytecode is
+    // valid in the image as it is.
     Entry {
         id: "python-pycache",
         ecosystem: "Python",
@@ -282,6 +312,7 @@ pub static CATALOG: &[Entry] = &[
             variable: "PYTHONPYCACHEPREFIX",
             target: EnvTarget::OwnDirectory,
             unless_home_writable: false,
+            unneeded_when: Unneeded::HashBasedBytecode,
         },
     },
     // Matplotlib's configuration and cache directory
@@ -294,6 +325,7 @@ pub static CATALOG: &[Entry] = &[
             variable: "MPLCONFIGDIR",
             target: EnvTarget::OwnDirectory,
             unless_home_writable: false,
+            unneeded_when: Unneeded::Never,
         },
     },
     // PHP's file session handler writes to `session.save_path`
@@ -321,6 +353,7 @@ pub static CATALOG: &[Entry] = &[
             variable: "COMPOSER_HOME",
             target: EnvTarget::OwnDirectory,
             unless_home_writable: false,
+            unneeded_when: Unneeded::Never,
         },
     },
     Entry {
@@ -331,6 +364,7 @@ pub static CATALOG: &[Entry] = &[
             variable: "COMPOSER_CACHE_DIR",
             target: EnvTarget::OwnDirectory,
             unless_home_writable: false,
+            unneeded_when: Unneeded::Never,
         },
     },
     // Laravel: "directories within the storage and the bootstrap/cache directories should
@@ -450,6 +484,7 @@ mod tests {
                     variable,
                     target,
                     unless_home_writable,
+                    ..
                 } => contract::Entry::Env {
                     id: entry.id,
                     variable,

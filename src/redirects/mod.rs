@@ -203,6 +203,15 @@ pub enum Skip {
     Protected {
         pattern: String,
     },
+    /// An env redirect whose tool's `default` (app-relative) lies in the app `path` that
+    /// the path redirect `by` redirects: writable at launch and seeded, so not needed.
+    DefaultRedirected {
+        default: &'static str,
+        by: &'static str,
+        path: &'static str,
+    },
+    /// The build's Python bytecode is hash-based, valid in the image as it is.
+    HashBasedBytecode,
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 //! choice wins.
 
 use crate::redirects::catalog::{
-    self, CATALOG, Content, Entry, EnvTarget, PhpIniValue, Presence, Redirect,
+    self, CATALOG, Content, Entry, EnvTarget, PhpIniValue, Presence, Redirect, Unneeded,
 };
 use crate::redirects::{Existing, Outcome, Planned, Redirection, Skip};
 use crate::settings::RedirectSetting;
@@ -35,6 +35,19 @@ pub enum PathState {
     },
 }
 
+/// How the Python bytecode the build left in the app and the layers is invalidated
+/// (PEP 552: the flags word of each `.pyc` header).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bytecode {
+    /// No `.pyc` file.
+    None,
+    /// Some `.pyc` is timestamp-based: keyed on its source's mtime, which the export sets
+    /// to 1980, so stale in the image.
+    TimestampBased,
+    /// Every `.pyc` read is hash-based (checked or unchecked): valid in the image.
+    HashBased,
+}
+
 /// The questions the plan asks about the app.
 pub trait AppProbe {
     /// Whether the app has this file (a marker).
@@ -43,6 +56,8 @@ pub trait AppProbe {
     /// The user's pattern (as `` `text` (file:line) ``) that makes this path, an ancestor
     /// or anything below it group-writable, if any.
     fn protected_by(&self, relative: &str) -> Option<String>;
+    /// The Python bytecode the build left in the app and the layers.
+    fn bytecode(&self) -> Bytecode;
 }
 
 /// Files in the app that hold a database (`SQLite`'s, by the names frameworks give them):
@@ -94,7 +109,7 @@ pub fn plan(
     let selected = |entry: &Entry| {
         matches!(setting, RedirectSetting::Auto) || requested.iter().any(|id| id == entry.id)
     };
-    Ok(CATALOG
+    let mut planned: Vec<Planned> = CATALOG
         .iter()
         .filter(|entry| selected(entry))
         .map(|entry| Redirection {
@@ -102,7 +117,33 @@ pub fn plan(
             requested: !requested.is_empty(),
             outcome: decide(entry, tmp_base, app),
         })
-        .collect())
+        .collect();
+    // An env redirect whose tool's default lies in an applied path redirect is not needed
+    // (the default is writable at launch, and holds the path redirect's seed).
+    let covering = |default: &str| {
+        planned.iter().find_map(|other| match other.outcome {
+            Outcome::Path { path, .. } if default.starts_with(&format!("{path}/")) => {
+                Some((other.entry.id, path))
+            }
+            _ => None,
+        })
+    };
+    let unneeded: Vec<(usize, Skip)> = planned
+        .iter()
+        .enumerate()
+        .filter_map(|(index, redirect)| match redirect.entry.redirect {
+            Redirect::Env {
+                unneeded_when: Unneeded::DefaultRedirected(default),
+                ..
+            } if redirect.outcome.is_applied() => covering(default)
+                .map(|(by, path)| (index, Skip::DefaultRedirected { default, by, path })),
+            _ => None,
+        })
+        .collect();
+    for (index, skip) in unneeded {
+        planned[index].outcome = Outcome::Skipped(skip);
+    }
+    Ok(planned)
 }
 
 fn decide(entry: &'static Entry, tmp_base: &TmpBase, app: &dyn AppProbe) -> Outcome<Existing> {
@@ -120,9 +161,16 @@ fn decide(entry: &'static Entry, tmp_base: &TmpBase, app: &dyn AppProbe) -> Outc
             };
         }
         Redirect::Env {
+            unneeded_when: Unneeded::HashBasedBytecode,
+            ..
+        } if app.bytecode() == Bytecode::HashBased => {
+            return Outcome::Skipped(Skip::HashBasedBytecode);
+        }
+        Redirect::Env {
             variable,
             target,
             unless_home_writable,
+            ..
         } => {
             return Outcome::Env {
                 variable,
@@ -182,6 +230,7 @@ mod tests {
         files: Vec<&'static str>,
         states: HashMap<&'static str, PathState>,
         protected: HashMap<&'static str, &'static str>,
+        bytecode: Option<Bytecode>,
     }
 
     impl AppProbe for FakeApp {
@@ -200,6 +249,9 @@ mod tests {
             self.protected
                 .get(relative)
                 .map(|&pattern| pattern.to_owned())
+        }
+        fn bytecode(&self) -> Bytecode {
+            self.bytecode.unwrap_or(Bytecode::None)
         }
     }
 
@@ -322,10 +374,66 @@ mod tests {
             outcome_of(&decisions, "rails-log"),
             path("rails-log", Existing::Nothing)
         );
-        assert_eq!(
-            outcome_of(&decisions, "bootsnap"),
-            env("/tmp/group-writable/bootsnap")
-        );
+    }
+
+    /// Bootsnap's default, `tmp/cache`, lies in `rails-tmp`'s path: `BOOTSNAP_CACHE_DIR`
+    /// is left unset, so Bootsnap reads the cache the build left there, from the seed.
+    /// Without that path redirect (not selected, protected, or no Rails), it is set.
+    #[test]
+    fn bootsnap_keeps_its_default_where_rails_tmp_redirects_it() {
+        let rails = FakeApp {
+            files: vec!["Gemfile", "config/application.rb"],
+            states: HashMap::from([("tmp", PathState::Directory)]),
+            ..FakeApp::default()
+        };
+        let redirected = Seen::Skipped(Skip::DefaultRedirected {
+            default: "tmp/cache",
+            by: "rails-tmp",
+            path: "tmp",
+        });
+        let decisions = plan(&RedirectSetting::Auto, &tmp("/tmp"), &rails).unwrap();
+        assert_eq!(outcome_of(&decisions, "bootsnap"), redirected);
+        // Created at launch (no tmp/ at build): the same.
+        let unbuilt = FakeApp {
+            files: vec!["Gemfile", "config/application.rb"],
+            ..FakeApp::default()
+        };
+        let decisions = plan(&RedirectSetting::Auto, &tmp("/tmp"), &unbuilt).unwrap();
+        assert_eq!(outcome_of(&decisions, "bootsnap"), redirected);
+
+        let set = env("/tmp/group-writable/bootsnap");
+        let only = RedirectSetting::Only(vec!["bootsnap".into()]);
+        let decisions = plan(&only, &tmp("/tmp"), &rails).unwrap();
+        assert_eq!(outcome_of(&decisions, "bootsnap"), set);
+        let protected = FakeApp {
+            protected: HashMap::from([("tmp", "`tmp/` (.group-writable:1)")]),
+            ..rails
+        };
+        let decisions = plan(&RedirectSetting::Auto, &tmp("/tmp"), &protected).unwrap();
+        assert!(matches!(
+            outcome_of(&decisions, "rails-tmp"),
+            Seen::Skipped(Skip::Protected { .. })
+        ));
+        assert_eq!(outcome_of(&decisions, "bootsnap"), set);
+        let ruby = FakeApp {
+            files: vec!["Gemfile"],
+            ..FakeApp::default()
+        };
+        let decisions = plan(&RedirectSetting::Auto, &tmp("/tmp"), &ruby).unwrap();
+        assert_eq!(outcome_of(&decisions, "bootsnap"), set);
+    }
+
+    /// Bootsnap's cache is seeded with `tmp/`; Sprockets' is not.
+    #[test]
+    fn the_rails_seed_keeps_bootsnap_and_drops_sprockets() {
+        let Some(Entry {
+            redirect: Redirect::Path { drop_from_seed, .. },
+            ..
+        }) = catalog::find("rails-tmp")
+        else {
+            panic!("rails-tmp is a path redirect")
+        };
+        assert_eq!(*drop_from_seed, ["cache/assets"]);
     }
 
     #[test]
@@ -551,12 +659,40 @@ mod tests {
         }
     }
 
+    /// Hash-based bytecode is valid in the image: no prefix. Timestamp-based bytecode
+    /// (stale after the export) or none: the prefix.
+    #[test]
+    fn python_pycache_is_not_needed_for_hash_based_bytecode() {
+        for (bytecode, expected) in [
+            (Bytecode::HashBased, Seen::Skipped(Skip::HashBasedBytecode)),
+            (
+                Bytecode::TimestampBased,
+                env("/tmp/group-writable/python-pycache"),
+            ),
+            (Bytecode::None, env("/tmp/group-writable/python-pycache")),
+        ] {
+            let app = FakeApp {
+                files: vec!["requirements.txt"],
+                bytecode: Some(bytecode),
+                ..FakeApp::default()
+            };
+            let decisions = plan(&RedirectSetting::Auto, &tmp("/tmp"), &app).unwrap();
+            assert_eq!(
+                outcome_of(&decisions, "python-pycache"),
+                expected,
+                "{bytecode:?}"
+            );
+            assert!(matches!(outcome_of(&decisions, "tmpdir"), Seen::Env { .. }));
+        }
+    }
+
     #[test]
     fn the_users_patterns_win() {
         let app = FakeApp {
             files: vec!["config/application.rb"],
             states: HashMap::from([("log", PathState::Directory)]),
             protected: HashMap::from([("log", "`log/` (.group-writable:1)")]),
+            ..FakeApp::default()
         };
         let decisions = plan(&RedirectSetting::Auto, &tmp("/tmp"), &app).unwrap();
         let outcome = outcome_of(&decisions, "rails-log");

@@ -7,10 +7,15 @@
 
 use crate::pass::app_patterns::AppPatterns;
 use crate::pass::patterns::Pattern;
-use crate::redirects::plan::{AppProbe, PathState};
+use crate::redirects::plan::{AppProbe, Bytecode, PathState};
 use std::fs;
-use std::io;
+use std::io::{self, Read as _};
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
+
+/// At most this many `.pyc` headers are read, in the app and then the layers: enough to
+/// tell how a build compiles (pip compiles a whole install one way), bounded on any tree.
+const BYTECODE_SAMPLE: usize = 256;
 
 /// The app directory, with the app patterns of the group-writable pass.
 pub struct AppDirectory<'a> {
@@ -132,6 +137,79 @@ impl AppProbe for AppDirectory<'_> {
             }
         }
         self.matched_below(relative).map(describe)
+    }
+
+    fn bytecode(&self) -> Bytecode {
+        let mut hash_based = 0;
+        for root in [self.app_dir, self.layers_root] {
+            if let ControlFlow::Break(found) = scan_bytecode(root, &mut hash_based) {
+                return found;
+            }
+        }
+        if hash_based == 0 {
+            Bytecode::None
+        } else {
+            Bytecode::HashBased
+        }
+    }
+}
+
+/// Reads the `.pyc` headers of the `__pycache__` directories below `directory` (never
+/// following symlinks): breaks at the first timestamp-based one, or when
+/// [`BYTECODE_SAMPLE`] were hash-based; counts the hash-based ones in `hash_based`.
+fn scan_bytecode(directory: &Path, hash_based: &mut usize) -> ControlFlow<Bytecode> {
+    let Ok(entries) = fs::read_dir(directory) else {
+        return ControlFlow::Continue(());
+    };
+    let in_pycache = directory.file_name() == Some("__pycache__".as_ref());
+    for entry in entries.flatten() {
+        let Ok(file_type) = entry.file_type() else {
+            continue;
+        };
+        let path = entry.path();
+        if file_type.is_dir() {
+            scan_bytecode(&path, hash_based)?;
+        } else if in_pycache && file_type.is_file() && path.extension() == Some("pyc".as_ref()) {
+            match read_header(&path).as_deref().map(is_hash_based) {
+                Ok(Some(true)) => *hash_based += 1,
+                Ok(Some(false)) => return ControlFlow::Break(Bytecode::TimestampBased),
+                // Unreadable or not bytecode: says nothing about how the build compiles.
+                Ok(None) | Err(_) => {}
+            }
+            if *hash_based >= BYTECODE_SAMPLE {
+                return ControlFlow::Break(Bytecode::HashBased);
+            }
+        }
+    }
+    ControlFlow::Continue(())
+}
+
+/// The first 8 bytes of a file (the magic number and the flags word of a `.pyc`), opened
+/// without following a symlink.
+fn read_header(path: &Path) -> io::Result<Vec<u8>> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits().cast_signed())
+        .open(path)?;
+    let mut header = Vec::with_capacity(8);
+    file.take(8).read_to_end(&mut header)?;
+    Ok(header)
+}
+
+/// Whether a `.pyc` header is hash-based: PEP 552's flags word (bytes 4 to 8, little
+/// endian) has bit 0 set for hash-based bytecode (bit 1: checked), and is 0 for
+/// timestamp-based. `None` when it is no bytecode header (too short, the magic number
+/// not ending in `\r\n`, unknown flags).
+fn is_hash_based(header: &[u8]) -> Option<bool> {
+    let (magic, flags) = (header.get(..4)?, header.get(4..8)?);
+    if magic[2..] != *b"\r\n" {
+        return None;
+    }
+    match u32::from_le_bytes(flags.try_into().ok()?) {
+        0 => Some(false),
+        1 | 3 => Some(true),
+        _ => None,
     }
 }
 
@@ -348,5 +426,63 @@ mod tests {
         // Nothing exists there, so nothing was made group-writable.
         assert_eq!(protected("var/\n", "var/cache"), None);
         assert_eq!(protected("", "log"), None);
+    }
+
+    /// A `.pyc` header: Python 3.11's magic number, then the flags word.
+    fn pyc(flags: u32) -> Vec<u8> {
+        let mut bytes = vec![0xa7, 0x0d, b'\r', b'\n'];
+        bytes.extend_from_slice(&flags.to_le_bytes());
+        bytes.extend_from_slice(&[0; 8]);
+        bytes
+    }
+
+    #[test]
+    fn pyc_headers() {
+        assert_eq!(is_hash_based(&pyc(0)), Some(false));
+        assert_eq!(is_hash_based(&pyc(1)), Some(true));
+        assert_eq!(is_hash_based(&pyc(3)), Some(true));
+        assert_eq!(is_hash_based(&pyc(4)), None);
+        assert_eq!(is_hash_based(&pyc(1)[..6]), None);
+        assert_eq!(is_hash_based(b"not bytecode"), None);
+    }
+
+    /// The bytecode of the app and the layers: hash-based only when every `.pyc` read is;
+    /// `.pyc` files outside `__pycache__` and behind symlinks say nothing.
+    #[test]
+    fn bytecode_of_the_app_and_the_layers() {
+        let root = tempfile::tempdir().unwrap();
+        let app = root.path().join("workspace");
+        let layers = root.path().join("layers");
+        let site = layers.join("pip/packages/site-packages/django/__pycache__");
+        fs::create_dir_all(&site).unwrap();
+        fs::create_dir_all(app.join("mysite")).unwrap();
+        let none = AppPatterns::compile(&[]).unwrap();
+        let probe = AppDirectory::new(&app, &layers, &none);
+        assert_eq!(probe.bytecode(), Bytecode::None);
+        fs::write(site.join("__init__.cpython-311.pyc"), pyc(3)).unwrap();
+        fs::write(site.join("apps.cpython-311.pyc"), pyc(1)).unwrap();
+        fs::write(site.join("__init__.py"), "").unwrap();
+        assert_eq!(probe.bytecode(), Bytecode::HashBased);
+        // Not in a __pycache__ directory, behind a symlink, or not bytecode: ignored.
+        fs::write(app.join("mysite/stray.pyc"), pyc(0)).unwrap();
+        let elsewhere = root.path().join("elsewhere/__pycache__");
+        fs::create_dir_all(&elsewhere).unwrap();
+        fs::write(elsewhere.join("old.cpython-311.pyc"), pyc(0)).unwrap();
+        symlink(root.path().join("elsewhere"), app.join("linked")).unwrap();
+        symlink(
+            elsewhere.join("old.cpython-311.pyc"),
+            site.join("linked.cpython-311.pyc"),
+        )
+        .unwrap();
+        fs::write(site.join("empty.cpython-311.pyc"), "").unwrap();
+        assert_eq!(probe.bytecode(), Bytecode::HashBased);
+        // One timestamp-based file, in the app: the build's bytecode is not all valid.
+        fs::create_dir_all(app.join("mysite/__pycache__")).unwrap();
+        fs::write(
+            app.join("mysite/__pycache__/settings.cpython-311.pyc"),
+            pyc(0),
+        )
+        .unwrap();
+        assert_eq!(probe.bytecode(), Bytecode::TimestampBased);
     }
 }
