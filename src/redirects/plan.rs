@@ -5,7 +5,9 @@
 //! ecosystem is present (one of its marker files exists), and, for a path redirect, the
 //! path is the app's own directory (not behind a symlink), exists or will be created by
 //! the framework, and is not made group-writable by the user's patterns: their explicit
-//! choice wins.
+//! choice wins. An env redirect is left out when what the build left makes it unneeded
+//! ([`Unneeded`]): the tool's default lies in an applied path redirect (Bootsnap's
+//! `tmp/cache` in Rails' `tmp/`), or the build's Python bytecode is hash-based.
 
 use crate::redirects::catalog::{
     self, CATALOG, Content, Entry, EnvTarget, PhpIniValue, Presence, Redirect, Unneeded,
