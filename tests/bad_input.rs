@@ -326,8 +326,8 @@ fn chown(path: &Path, uid: u32) {
 
 /// An own directory the run user owns but others may write (`mkdir -m 0777` by a script,
 /// or an emptyDir's umask), and targets inside it planted by someone else, as a directory
-/// of theirs or a symlink to their cache (`BOOTSNAP_CACHE_DIR` there would load their
-/// code): refused, and nothing is written there.
+/// of theirs or a symlink to their cache (`PYTHONPYCACHEPREFIX` there would load their
+/// bytecode): refused, and nothing is written there.
 #[test]
 fn an_own_directory_others_may_write_and_planted_targets_are_refused() {
     packaged_or_skip!();
@@ -335,7 +335,11 @@ fn an_own_directory_others_may_write_and_planted_targets_are_refused() {
         return; // needs another uid than the run user's
     }
     let dirs = CnbDirs::new();
-    dirs.app_tree(&["Gemfile", "config/application.rb", "tmp/cache/seeded"]);
+    dirs.app_tree(&[
+        "requirements.txt",
+        "config/application.rb",
+        "tmp/cache/seeded",
+    ]);
     dirs.build().assert_success();
     let own = dirs.tmp.join("group-writable");
 
@@ -362,15 +366,15 @@ fn an_own_directory_others_may_write_and_planted_targets_are_refused() {
     set_mode(&own, 0o700);
     let theirs = dirs.tmp.join("theirs");
     fs::create_dir(&theirs).unwrap();
-    fs::create_dir(own.join("bootsnap")).unwrap();
+    fs::create_dir(own.join("python-pycache")).unwrap();
     symlink(&theirs, own.join("rails-tmp")).unwrap();
     let run = dirs.launch().env("BPL_GROUP_WRITABLE_DEBUG", "true").run();
     run.assert_exit_0();
     // (Root outside the helper's sandbox is another uid inside it.)
     assert!(
         run.stderr.contains(
-            "/tmp/group-writable/bootsnap exists but is not a directory of the run user's (it belongs to uid "
-        ) && run.stderr.contains("), so BOOTSNAP_CACHE_DIR is not set"),
+            "/tmp/group-writable/python-pycache exists but is not a directory of the run user's (it belongs to uid "
+        ) && run.stderr.contains("), so PYTHONPYCACHEPREFIX is not set"),
         "{}",
         run.stderr
     );
@@ -385,7 +389,7 @@ fn an_own_directory_others_may_write_and_planted_targets_are_refused() {
     assert!(
         !variables
             .iter()
-            .any(|(name, _)| name == "BOOTSNAP_CACHE_DIR"),
+            .any(|(name, _)| name == "PYTHONPYCACHEPREFIX"),
         "{variables:?}"
     );
     assert!(
@@ -397,7 +401,7 @@ fn an_own_directory_others_may_write_and_planted_targets_are_refused() {
         0,
         "nothing seeded through the link"
     );
-    assert_eq!(fs::read_dir(own.join("bootsnap")).unwrap().count(), 0);
+    assert_eq!(fs::read_dir(own.join("python-pycache")).unwrap().count(), 0);
 }
 
 /// A configuration that is a FIFO would block the helper, and so the app's start,
