@@ -5,15 +5,20 @@
 //! It never stops the app: the launcher aborts with code 82 when an exec.d program exits
 //! non-zero, so every failure becomes one line on stderr and the helper still exits 0,
 //! with whatever could be done done. It is on the path of every container start, so it
-//! makes only the system calls it needs: with nothing to seed, one read of its
-//! configuration, one `mkdir` per target (an existing target means "seeded already"), an
-//! `access` on `$HOME` only when an `XDG_*` variable is unset, and one write to fd 3.
+//! makes only the system calls it needs. With nothing to seed (every start but a
+//! container's first): its configuration opened, checked and read once (`open`, `fstat`,
+//! `read`, `close`); the tmp base opened and its mode read (`open`, `fstat`); the
+//! effective uid read once (`geteuid`); its own directory opened without following and
+//! checked on the descriptor (`openat`, `fstat`); one `fstatat` per target relative to that
+//! descriptor (an existing target means "seeded already"; a missing one is made with
+//! `mkdirat`); an `access` on `$HOME` only when an `XDG_*` variable is unset; fd 3 checked
+//! and written (`fcntl`, `write`); and the two directories closed.
 
 use crate::contract::{self, Config, DEBUG, EnvRedirect, OWN_DIRECTORY, PathRedirect, SWITCH};
 use crate::exec_d_toml::{self, Output};
 use crate::messages::{self, ConfigReadError, Consequence, NotOurs, Note, Problem};
 use crate::tree_copy::{self, Kind};
-use rustix::fs::{AtFlags, FileType, Mode, OFlags};
+use rustix::fs::{AtFlags, FileType, Mode, OFlags, Stat};
 use rustix::io::Errno;
 use std::ffi::{OsStr, OsString};
 use std::fs;
@@ -212,15 +217,9 @@ impl Launch {
         )
     }
 
-    /// Opens `<base>/group-writable`, creating it (0700) when missing, and checks on the
-    /// descriptor that it is a directory of the run user's that nobody else may write:
-    /// under a shared tmp base another user may plant a directory or a symlink there, or
-    /// swap it between two steps. Everything after is relative to this descriptor, so no
-    /// path string is resolved again.
-    fn open_own_directory(&mut self, tmp_base: &str) -> Option<OwnedFd> {
-        let own = JoinedPath::join(&[tmp_base.as_bytes(), b"/", OWN_DIRECTORY.as_bytes()]);
-        let own = own.as_path();
-        let uid = rustix::process::geteuid().as_raw();
+    /// Opens the tmp base, and says so when another user sharing it could replace the own
+    /// directory `own` in it (writable by every user and not sticky).
+    fn open_tmp_base(&mut self, tmp_base: &str, own: &Path) -> Option<OwnedFd> {
         // The tmp base is the image's choice (it may well be a symlink): followed.
         let base = match rustix::fs::open(
             tmp_base,
@@ -247,19 +246,20 @@ impl Launch {
                 mode: stat.st_mode,
             });
         }
-        let created = match rustix::fs::mkdirat(&base, OWN_DIRECTORY, Mode::from_raw_mode(0o700)) {
-            Ok(()) => true,
-            Err(Errno::EXIST) => false,
-            Err(error) => {
-                self.problem(&Problem::OwnDirectoryUncreatable {
-                    own,
-                    tmp_base,
-                    uid,
-                    error,
-                });
-                return None;
-            }
-        };
+        Some(base)
+    }
+
+    /// Opens `<base>/group-writable`, creating it (0700) when missing, and checks on the
+    /// descriptor that it is a directory of the run user's that nobody else may write:
+    /// under a shared tmp base another user may plant a directory or a symlink there, or
+    /// swap it between two steps. Everything after is relative to this descriptor, so no
+    /// path string is resolved again.
+    fn open_own_directory(&mut self, tmp_base: &str) -> Option<OwnDirectory> {
+        let own = JoinedPath::join(&[tmp_base.as_bytes(), b"/", OWN_DIRECTORY.as_bytes()]);
+        let own = own.as_path();
+        let base = self.open_tmp_base(tmp_base, own)?;
+        // Read once: every owner check of this start compares with it.
+        let uid = rustix::process::geteuid().as_raw();
         let not_ours = |this: &mut Self, why: NotOurs| {
             this.problem(&Problem::OwnDirectoryNotOurs {
                 own,
@@ -268,12 +268,38 @@ impl Launch {
                 why,
             });
         };
-        let directory = match rustix::fs::openat(
-            &base,
-            OWN_DIRECTORY,
-            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-            Mode::empty(),
-        ) {
+        // Opened first: at every start but the container's first it is there, and the
+        // open alone answers. When it is missing it is created (0700) and opened again.
+        let open = || {
+            rustix::fs::openat(
+                &base,
+                OWN_DIRECTORY,
+                OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                Mode::empty(),
+            )
+        };
+        let mut created = false;
+        let opened = match open() {
+            Err(Errno::NOENT) => {
+                match rustix::fs::mkdirat(&base, OWN_DIRECTORY, Mode::from_raw_mode(0o700)) {
+                    Ok(()) => created = true,
+                    // Made meanwhile by someone else: opened and checked like any other.
+                    Err(Errno::EXIST) => {}
+                    Err(error) => {
+                        self.problem(&Problem::OwnDirectoryUncreatable {
+                            own,
+                            tmp_base,
+                            uid,
+                            error,
+                        });
+                        return None;
+                    }
+                }
+                open()
+            }
+            opened => opened,
+        };
+        let directory = match opened {
             Ok(directory) => directory,
             Err(error @ (Errno::LOOP | Errno::NOTDIR)) => {
                 not_ours(self, NotOurs::NotADirectory(error));
@@ -312,11 +338,11 @@ impl Launch {
         if created {
             self.note(&Note::CreatedOwnDirectory { own });
         }
-        Some(directory)
+        Some(OwnDirectory { directory, uid })
     }
 
     /// Creates a path redirect's target, and seeds it when it did not exist yet.
-    fn prepare_target(&mut self, own: &OwnedFd, layer: &Path, redirect: &PathRedirect<'_>) {
+    fn prepare_target(&mut self, own: &OwnDirectory, layer: &Path, redirect: &PathRedirect<'_>) {
         let (target, app_path) = (redirect.target, redirect.app_path);
         let target_fd = match make_own_target(own, redirect.id) {
             Ok(Target::Created(target)) => target,
@@ -364,7 +390,7 @@ impl Launch {
     /// Creates an env redirect's directory (the tmp base itself needs nothing).
     fn make_env_directory(
         &mut self,
-        own: &OwnedFd,
+        own: &OwnDirectory,
         tmp_base: &str,
         redirect: &EnvRedirect<'_>,
     ) -> bool {
@@ -429,27 +455,40 @@ impl TargetError {
     }
 }
 
-/// Creates the target of the redirect `id` (`<own directory>/<id>`, which the
-/// configuration guarantees) relative to the own directory's descriptor, or checks that
-/// the existing one is a real directory of the run user's.
-fn make_own_target(own: &OwnedFd, id: &str) -> Result<Target, TargetError> {
-    match rustix::fs::mkdirat(own, id, Mode::from_raw_mode(0o700)) {
-        Ok(()) => rustix::fs::openat(
-            own,
-            id,
-            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-        .map(Target::Created)
-        .map_err(TargetError::Failed),
-        Err(Errno::EXIST) => {
-            let stat = rustix::fs::statat(own, id, AtFlags::SYMLINK_NOFOLLOW)
-                .map_err(TargetError::Failed)?;
-            let uid = rustix::process::geteuid().as_raw();
-            match FileType::from_raw_mode(stat.st_mode) {
-                FileType::Directory if stat.st_uid == uid => Ok(Target::Existing),
-                FileType::Directory => Err(TargetError::NotOurs(NotOurs::Owner(stat.st_uid))),
-                _ => Err(TargetError::NotOurs(NotOurs::Kind(stat.st_mode))),
+/// `<base>/group-writable`, opened and checked: a directory of the run user's (`uid`, the
+/// effective uid, read once per start) that nobody else may write.
+struct OwnDirectory {
+    directory: OwnedFd,
+    uid: u32,
+}
+
+/// Makes the target of the redirect `id` (`<own directory>/<id>`, which the configuration
+/// guarantees) relative to the own directory's descriptor, or checks that the one there is
+/// a real directory of the run user's. Looked at first: after a container's first start
+/// every target is there, and one `fstatat` answers. Nobody else may write the own
+/// directory, so what it says still holds when `mkdirat` follows.
+fn make_own_target(own: &OwnDirectory, id: &str) -> Result<Target, TargetError> {
+    let existing = |stat: Stat| match FileType::from_raw_mode(stat.st_mode) {
+        FileType::Directory if stat.st_uid == own.uid => Ok(Target::Existing),
+        FileType::Directory => Err(TargetError::NotOurs(NotOurs::Owner(stat.st_uid))),
+        _ => Err(TargetError::NotOurs(NotOurs::Kind(stat.st_mode))),
+    };
+    let look = || rustix::fs::statat(&own.directory, id, AtFlags::SYMLINK_NOFOLLOW);
+    match look() {
+        Ok(stat) => existing(stat),
+        Err(Errno::NOENT) => {
+            match rustix::fs::mkdirat(&own.directory, id, Mode::from_raw_mode(0o700)) {
+                Ok(()) => rustix::fs::openat(
+                    &own.directory,
+                    id,
+                    OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                    Mode::empty(),
+                )
+                .map(Target::Created)
+                .map_err(TargetError::Failed),
+                // Only the run user may write the own directory; checked all the same.
+                Err(Errno::EXIST) => existing(look().map_err(TargetError::Failed)?),
+                Err(error) => Err(TargetError::Failed(error)),
             }
         }
         Err(error) => Err(TargetError::Failed(error)),
@@ -789,6 +828,45 @@ end
             "{:?}",
             elsewhere.problems
         );
+    }
+
+    /// A target is looked at first and made only when missing; one that is there must be a
+    /// real directory of the run user's.
+    #[test]
+    fn own_targets_are_made_once_and_checked_when_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let own = OwnDirectory {
+            directory: tree_copy::open_directory(dir.path()).unwrap(),
+            uid: rustix::process::geteuid().as_raw(),
+        };
+        assert!(matches!(
+            make_own_target(&own, "made"),
+            Ok(Target::Created(_))
+        ));
+        assert!(dir.path().join("made").is_dir());
+        assert!(matches!(
+            make_own_target(&own, "made"),
+            Ok(Target::Existing)
+        ));
+        std::os::unix::fs::symlink("made", dir.path().join("link")).unwrap();
+        fs::write(dir.path().join("file"), "").unwrap();
+        for planted in ["link", "file"] {
+            assert!(
+                matches!(
+                    make_own_target(&own, planted),
+                    Err(TargetError::NotOurs(NotOurs::Kind(_)))
+                ),
+                "{planted}"
+            );
+        }
+        let other = OwnDirectory {
+            uid: own.uid + 1,
+            ..own
+        };
+        assert!(matches!(
+            make_own_target(&other, "made"),
+            Err(TargetError::NotOurs(NotOurs::Owner(_)))
+        ));
     }
 
     #[test]
