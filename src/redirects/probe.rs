@@ -20,8 +20,9 @@ const BYTECODE_SAMPLE: usize = 256;
 /// The app directory, with the app patterns of the group-writable pass.
 pub struct AppDirectory<'a> {
     app_dir: &'a Path,
-    /// The layers root: an app symlink whose target lies below it (Paketo's npm-install
-    /// links `node_modules` to its launch layer) is followed, as the app's own.
+    /// The layers root: an app symlink whose target lies below it (a `node_modules`
+    /// linked to a launch layer), through links that lie below it too, is followed, as
+    /// the app's own.
     layers_root: &'a Path,
     patterns: &'a AppPatterns,
 }
@@ -213,11 +214,44 @@ fn is_hash_based(header: &[u8]) -> Option<bool> {
     }
 }
 
-/// Whether the symlink `link` leads to a directory strictly below `root`, decided by
-/// descriptors, never by comparing path strings: the kernel resolves the link (however
-/// many `..`, relative or nested links it holds) to a directory, and the walk up its
-/// `..` entries must meet `root`'s device and inode before the filesystem root.
+/// How many links a chain from the app may pass through (the kernel allows 40; a layout
+/// uses one or two).
+const MAX_HOPS: usize = 8;
+
+/// Whether the symlink `link` leads to a directory strictly below `root`, every link on
+/// the way lying below it too. Only the app and the layers are in the image: a chain that
+/// passes through another directory (Paketo's npm-install links `node_modules` to
+/// `/tmp/<sha256>`, which links to a layer during the build and is made again at launch)
+/// resolves differently at run time, so it is not followed. Each hop's directory and the
+/// final directory are placed by descriptors, never by comparing path strings: the
+/// kernel resolves them (however many `..` they hold) and the walk up their `..` entries
+/// must meet `root`'s device and inode before the filesystem root.
 fn leads_below(link: &Path, root: &Path) -> bool {
+    let mut hop = link.to_path_buf();
+    for _ in 0..MAX_HOPS {
+        let Ok(target) = fs::read_link(&hop) else {
+            return false;
+        };
+        // An absolute target replaces the link's directory.
+        let next = hop.parent().unwrap_or(Path::new("/")).join(target);
+        let (Some(directory), Some(_)) = (next.parent(), next.file_name()) else {
+            return false;
+        };
+        if !directory_below(directory, root) {
+            return false;
+        }
+        match fs::symlink_metadata(&next) {
+            Ok(metadata) if metadata.is_symlink() => hop = next,
+            Ok(metadata) if metadata.is_dir() => return directory_below(&next, root),
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// Whether `directory`, resolved by the kernel, is a directory strictly below `root`:
+/// the walk up its `..` entries meets `root`'s device and inode before the filesystem root.
+fn directory_below(directory: &Path, root: &Path) -> bool {
     use rustix::fs::{Mode, OFlags, fstat, open, openat};
     let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
     let identity = |stat: &rustix::fs::Stat| (stat.st_dev, stat.st_ino);
@@ -225,7 +259,7 @@ fn leads_below(link: &Path, root: &Path) -> bool {
         return false;
     };
     let root = identity(&root);
-    let Ok(mut current) = open(link, flags, Mode::empty()) else {
+    let Ok(mut current) = open(directory, flags, Mode::empty()) else {
         return false;
     };
     let Ok(start) = fstat(&current) else {
@@ -340,8 +374,10 @@ mod tests {
         assert!(!probe.has("Gemfile"));
     }
 
-    /// Paketo's npm-install: `node_modules` links into a launch layer. Followed when it
-    /// stays below the layers root, however it is spelled; not when it leaves it.
+    /// `node_modules` linked into a launch layer: followed when it stays below the layers
+    /// root, however it is spelled, also through a link in a layer; not when it leaves it,
+    /// nor through a link outside it (Paketo npm-install's `/tmp/<sha256>`, which the
+    /// image does not have).
     #[test]
     fn symlinks_into_the_layers_root_are_followed() {
         let root = tempfile::tempdir().unwrap();
@@ -365,6 +401,14 @@ mod tests {
         // A link into the layers root to a link out of it.
         symlink(root.path().join("elsewhere"), layers.join("out")).unwrap();
         symlink(layers.join("out"), app.join("via")).unwrap();
+        // Through a link in a layer that stays in the layers.
+        let layer = layers.join("paketo-buildpacks_npm-install");
+        symlink("launch-modules/node_modules", layer.join("current")).unwrap();
+        symlink(layer.join("current"), app.join("in-layers")).unwrap();
+        // Paketo's npm-install: through an indirection in the temporary directory.
+        fs::create_dir_all(root.path().join("tmp")).unwrap();
+        symlink(&modules, root.path().join("tmp/0123abcd")).unwrap();
+        symlink(root.path().join("tmp/0123abcd"), app.join("indirect")).unwrap();
         let none = AppPatterns::compile(&[]).unwrap();
         let probe = AppDirectory::new(&app, &layers, &none);
         assert_eq!(probe.state("node_modules/.cache"), PathState::Directory);
@@ -378,7 +422,13 @@ mod tests {
             probe.state("relative/node_modules/.cache"),
             PathState::Directory
         );
-        for (link, below) in [("escapes", "lib"), ("all-layers", "out"), ("via", "lib")] {
+        assert_eq!(probe.state("in-layers/.cache"), PathState::Directory);
+        for (link, below) in [
+            ("escapes", "lib"),
+            ("all-layers", "out"),
+            ("via", "lib"),
+            ("indirect", ".cache"),
+        ] {
             assert_eq!(
                 probe.state(&format!("{link}/{below}")),
                 PathState::Blocked {
