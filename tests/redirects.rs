@@ -249,8 +249,10 @@ fn node_cache_is_redirected_and_the_build_cache_dropped() {
     assert_eq!(fs::read_dir(&target).unwrap().count(), 0);
 }
 
-/// Paketo's npm-install: `node_modules` is a symlink to its launch layer. The link stays
-/// below the layers root, so the redirect follows it and links the cache in the layer.
+/// `node_modules` a symlink to another buildpack's launch layer. The link stays below the
+/// layers root, so the redirect follows it and links the cache in the layer. (Paketo's
+/// npm-install links through `/tmp/<sha256>` instead, which is not followed: the unit
+/// tests of `src/redirects/probe.rs`.)
 #[test]
 fn node_modules_in_another_buildpacks_layer_is_followed() {
     packaged_or_skip!();
