@@ -299,6 +299,7 @@ pub(crate) mod race {
                     }
                 }
             });
+            let started = std::time::Instant::now();
             let mut result = Ok(());
             for round in 0..rounds {
                 work();
@@ -309,6 +310,17 @@ pub(crate) mod race {
                 }
             }
             stop.store(true, Ordering::Relaxed);
+            // The figures `bin/fuzz --races` reports (SECURITY.md).
+            eprintln!(
+                "race in {}: {} rounds in {:.2} s, {}",
+                dir.display(),
+                rounds,
+                started.elapsed().as_secs_f64(),
+                result
+                    .as_ref()
+                    .err()
+                    .map_or("0 outside changes", String::as_str)
+            );
             result
         })
     }

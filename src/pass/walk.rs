@@ -1129,6 +1129,14 @@ mod tests {
             exact_chmod::use_fchmodat2(fchmodat2);
             race_once();
             assert_eq!(exact_chmod::fchmodat2_in_use(), fchmodat2);
+            eprintln!(
+                "the walk's race above changed modes through {}",
+                if fchmodat2 {
+                    "fchmodat2(AT_SYMLINK_NOFOLLOW)"
+                } else {
+                    "O_PATH and /proc/self/fd (no fchmodat2)"
+                }
+            );
         }
         exact_chmod::use_fchmodat2(true);
     }
