@@ -19,6 +19,7 @@ IMAGE_REPOSITORY=group-writable.invalid/pack-stack
 # debian_codename: the host's Debian release (bookworm), which the images are made of.
 debian_codename() {
   local codename
+  # shellcheck source=/dev/null # the machine's file, read in a subshell: nothing leaks
   codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
   [ -n "$codename" ] || die "cannot tell the Debian release from /etc/os-release (VERSION_CODENAME)"
   echo "$codename"
