@@ -16,7 +16,6 @@
 mod support;
 
 use group_writable::redirects::seed;
-use group_writable_launch::tree_copy::Kind;
 use rustix::fs::{Mode, OFlags, RenameFlags};
 use std::fs;
 use std::os::unix::fs::{PermissionsExt as _, symlink};
@@ -210,7 +209,7 @@ fn seed_race(
                 std::thread::yield_now();
             }
             // Failures (an entry gone meanwhile) are not the point; changes outside are.
-            let _ = seed::make_readable(&seed, &group_readable);
+            let _ = seed::make_readable(&seed, &seed::group_readable);
             let after = modes(&outside);
             if after == before {
                 return Ok(());
@@ -242,14 +241,6 @@ fn seed_race(
     );
     if let Err(failure) = outcome {
         panic!("{failure}");
-    }
-}
-
-/// The seed pass's modes, as the build uses them (`src/redirects/install.rs`).
-fn group_readable(kind: Kind, bits: u32) -> u32 {
-    match kind {
-        Kind::Directory => bits | 0o050,
-        Kind::File => bits | 0o040,
     }
 }
 

@@ -248,7 +248,7 @@ mod tests {
     }
 }
 
-/// A bounded race for the tests of the walk and the seed pass: another process swapping
+/// A bounded race for the tests of the walk: another process swapping
 /// each file of a directory for a symlink to an outside file and back, as fast as it can.
 #[cfg(test)]
 pub(crate) mod race {

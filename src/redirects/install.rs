@@ -167,14 +167,15 @@ fn redirect_path(
             fs::create_dir_all(&seeds).map_err(failed("create", &seeds))?;
             move_tree(&app_path, &seed, &|from, to| fs::rename(from, to))
                 .map_err(failed("move the build's content out of", &app_path))?;
-            let modes = seed::make_readable(&seed, &group_readable).map_err(|(path, error)| {
-                InstallError {
-                    id,
-                    path: seed.join(path),
-                    action: "make group-readable (for the run user) the seed",
-                    error,
-                }
-            })?;
+            let modes =
+                seed::make_readable(&seed, &seed::group_readable).map_err(|(path, error)| {
+                    InstallError {
+                        id,
+                        path: seed.join(path),
+                        action: "make group-readable (for the run user) the seed",
+                        error,
+                    }
+                })?;
             // Directories and symlinks are build content too (`tmp/pids/` alone must be
             // there at launch for `tmp/pids/server.pid`).
             if modes.files + modes.directories + modes.symlinks > 0 {
@@ -268,27 +269,10 @@ fn remove_tree(from: &Path) -> io::Result<()> {
     }
 }
 
-/// The run user shares the build user's group: seeds become readable (and directories
-/// searchable) for the group; executables stay executable for it.
-fn group_readable(kind: Kind, bits: u32) -> u32 {
-    match kind {
-        Kind::Directory => bits | 0o050,
-        Kind::File => bits | 0o040 | if bits & 0o100 == 0 { 0 } else { 0o010 },
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::os::unix::fs::MetadataExt as _;
-
-    #[test]
-    fn group_readable_modes() {
-        assert_eq!(group_readable(Kind::Directory, 0o700), 0o750);
-        assert_eq!(group_readable(Kind::File, 0o600), 0o640);
-        assert_eq!(group_readable(Kind::File, 0o755), 0o755);
-        assert_eq!(group_readable(Kind::File, 0o700), 0o750);
-    }
 
     fn planned(id: &str, path: &'static str, content: Existing) -> Planned {
         Redirection {

@@ -155,17 +155,37 @@ fn copy_in_place(directory: BorrowedFd<'_>, name: &CStr, bits: u32) -> io::Resul
     copied
 }
 
+/// The run user shares the build user's group: seeds become readable (and directories
+/// searchable) for the group; executables stay executable for it. Seeds are only read
+/// (the helper copies them into the tmp base, where the copy gets its own modes), so
+/// group and other write come off: an app path that a umask-002 checkout left writable
+/// would otherwise stay writable in the image, in our own layer, where the surface report
+/// no longer sees it.
+#[must_use]
+pub fn group_readable(kind: Kind, bits: u32) -> u32 {
+    let read_only = bits & !0o022;
+    match kind {
+        Kind::Directory => read_only | 0o050,
+        Kind::File => read_only | 0o040 | if bits & 0o100 == 0 { 0 } else { 0o010 },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::fs;
     use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
 
-    fn group_readable(kind: Kind, bits: u32) -> u32 {
-        match kind {
-            Kind::Directory => bits | 0o050,
-            Kind::File => bits | 0o040,
-        }
+    #[test]
+    fn group_readable_modes() {
+        assert_eq!(group_readable(Kind::Directory, 0o700), 0o750);
+        assert_eq!(group_readable(Kind::File, 0o600), 0o640);
+        assert_eq!(group_readable(Kind::File, 0o755), 0o755);
+        assert_eq!(group_readable(Kind::File, 0o700), 0o750);
+        // An umask-002 checkout's modes: write comes off for group and other.
+        assert_eq!(group_readable(Kind::Directory, 0o777), 0o755);
+        assert_eq!(group_readable(Kind::File, 0o666), 0o644);
+        assert_eq!(group_readable(Kind::File, 0o775), 0o755);
     }
 
     fn bits(path: &Path) -> u32 {

@@ -240,6 +240,17 @@ fn entries_under_redirected_paths_are_reported_as_redirected() {
             .count() as u64,
         "the label's app figures differ from what the audit finds writable in the image: {surface} {unexplained:?}"
     );
+    // They leave the app read-only for group and other: the seeds in our layer are only
+    // read (the helper copies them), so no write bit of the checkout's comes with them.
+    let report = crate::audit_tool::report(&image.layout, &[]);
+    let writable_seeds: Vec<String> = crate::audit_tool::paths(&report, "writable")
+        .into_iter()
+        .filter(|path| path.contains("/redirects/seeds/"))
+        .collect();
+    assert!(
+        writable_seeds.is_empty(),
+        "seed entries are writable in the image, where the label does not count them: {writable_seeds:?}"
+    );
 }
 
 fn read_only_keeps_redirects_and_seeds_working() {

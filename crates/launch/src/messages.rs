@@ -274,7 +274,10 @@ impl Display for Problem<'_> {
                 target,
                 error,
                 consequence,
-            } => write!(f, "cannot create {target} ({error}), so {consequence}."),
+            } => write!(
+                f,
+                "cannot create {target} ({error}), so {consequence}. Give the container a writable tmp base with room, such as a tmpfs."
+            ),
             Problem::TargetNotOurs {
                 target,
                 why,
@@ -391,11 +394,11 @@ impl Display for Note<'_> {
                 seed,
             } => write!(
                 f,
-                "created {target} for {app_path}/ and copied {} directories, {} files ({} bytes), {} symlinks from {}",
-                report.directories,
-                report.files,
+                "created {target} for {app_path}/ and copied {}, {} ({} bytes), {} from {}",
+                counted(report.directories, "directory", "directories"),
+                counted(report.files, "file", "files"),
                 report.bytes,
-                report.symlinks,
+                counted(report.symlinks, "symlink", "symlinks"),
                 seed.display()
             ),
             Note::AlreadySet { variable } => write!(f, "{variable} is already set: left alone"),
@@ -405,6 +408,11 @@ impl Display for Note<'_> {
             Note::WroteOutput { toml } => write!(f, "wrote to fd 3:\n{}", toml.trim_end()),
         }
     }
+}
+
+/// `count` with the noun that agrees with it: "1 file", "4 files".
+fn counted(count: u64, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
 }
 
 /// What kind of entry a mode says, for a message.
