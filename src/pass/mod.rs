@@ -530,6 +530,18 @@ fn launch_layers(layers_root: &Path, skips: &[&OsStr]) -> LaunchLayers {
     layers
 }
 
+/// The launch layers on disk below `layers_root` (but the lifecycle's entries), as
+/// `<buildpack dir>/<layer>`: what of the layers goes into the image. The redirect plan's
+/// bytecode probe reads these, as the surface counts them.
+#[must_use]
+pub fn image_layers(layers_root: &Path) -> Vec<String> {
+    let skips: Vec<&OsStr> = LIFECYCLE_LAYERS_ENTRIES.iter().map(OsStr::new).collect();
+    launch_layers(layers_root, &skips)
+        .on_disk
+        .into_iter()
+        .collect()
+}
+
 /// The log notes for a reused layer: one per pattern that addresses it.
 fn reuse_notes(
     layers_root: &Path,

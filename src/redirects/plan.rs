@@ -37,7 +37,7 @@ pub enum PathState {
     },
 }
 
-/// How the Python bytecode the build left in the app and the layers is invalidated
+/// How the Python bytecode the build left in the app and the launch layers is invalidated
 /// (PEP 552: the flags word of each `.pyc` header).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Bytecode {
@@ -46,8 +46,11 @@ pub enum Bytecode {
     /// Some `.pyc` is timestamp-based: keyed on its source's mtime, which the export sets
     /// to 1980, so stale in the image.
     TimestampBased,
-    /// Every `.pyc` read is hash-based (checked or unchecked): valid in the image.
+    /// Every `.pyc` is hash-based (checked or unchecked): valid in the image.
     HashBased,
+    /// The scan met its bound (or a directory it could not read) before the end without a
+    /// timestamp-based `.pyc`: what the rest holds is unknown, so the redirect stays.
+    Unknown,
 }
 
 /// The questions the plan asks about the app.
@@ -58,7 +61,7 @@ pub trait AppProbe {
     /// The user's pattern (as `` `text` (file:line) ``) that makes this path, an ancestor
     /// or anything below it group-writable, if any.
     fn protected_by(&self, relative: &str) -> Option<String>;
-    /// The Python bytecode the build left in the app and the layers.
+    /// The Python bytecode the build left in the app and the launch layers.
     fn bytecode(&self) -> Bytecode;
 }
 

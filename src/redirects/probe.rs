@@ -8,14 +8,27 @@
 use crate::pass::app_patterns::AppPatterns;
 use crate::pass::patterns::Pattern;
 use crate::redirects::plan::{AppProbe, Bytecode, PathState};
+use group_writable_launch::{dir_entries, tree_copy};
+use std::ffi::CStr;
 use std::fs;
 use std::io::{self, Read as _};
 use std::ops::ControlFlow;
+use std::os::fd::{AsFd as _, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
-/// At most this many `.pyc` headers are read, in the app and then the layers: enough to
-/// tell how a build compiles (pip compiles a whole install one way), bounded on any tree.
-const BYTECODE_SAMPLE: usize = 256;
+/// At most this many directory entries are examined, in the app and the launch layers
+/// together: a large Django app with its site-packages has some 20,000 to 60,000, and each
+/// costs one `fstatat` (a `.pyc` an `openat` and an 8-byte read more), so the scan stays
+/// well under a second on any tree. At the bound the bytecode is [`Bytecode::Unknown`]
+/// and the redirect stays, the safe default.
+const BYTECODE_SCAN_ENTRIES: usize = 100_000;
+
+/// How deep the scan goes below a root (each level holds one descriptor open): far
+/// deeper than any package tree; deeper than this is [`Bytecode::Unknown`] too.
+const BYTECODE_SCAN_DEPTH: usize = 64;
+
+/// Bytes of directory entries read per `getdents64`.
+const DIRENT_BUFFER_BYTES: usize = 8 * 1024;
 
 /// The app directory, with the app patterns of the group-writable pass.
 pub struct AppDirectory<'a> {
@@ -140,59 +153,144 @@ impl AppProbe for AppDirectory<'_> {
         self.matched_below(relative).map(describe)
     }
 
+    /// Reads every `.pyc` header in the `__pycache__` directories of the app and of the
+    /// launch layers (what the image holds; build and cache layers are not exported),
+    /// never following symlinks: timestamp-based as soon as one is, hash-based only when
+    /// the whole of both was read within [`BYTECODE_SCAN_ENTRIES`] and every header is,
+    /// whatever order the kernel lists them in.
     fn bytecode(&self) -> Bytecode {
-        let mut hash_based = 0;
-        for root in [self.app_dir, self.layers_root] {
-            if let ControlFlow::Break(found) = scan_bytecode(root, &mut hash_based) {
+        let layers = crate::pass::image_layers(self.layers_root)
+            .into_iter()
+            .map(|layer| self.layers_root.join(layer));
+        BytecodeScan::new(BYTECODE_SCAN_ENTRIES)
+            .roots(std::iter::once(self.app_dir.to_path_buf()).chain(layers))
+    }
+}
+
+/// The state of the bytecode scan over the roots.
+struct BytecodeScan {
+    /// At most this many entries are examined ([`BYTECODE_SCAN_ENTRIES`]).
+    limit: usize,
+    /// Entries examined so far.
+    entries: usize,
+    /// Hash-based headers read.
+    hash_based: usize,
+    /// Some directory was not read (unopenable, unlistable, too deep).
+    incomplete: bool,
+}
+
+impl BytecodeScan {
+    fn new(limit: usize) -> Self {
+        BytecodeScan {
+            limit,
+            entries: 0,
+            hash_based: 0,
+            incomplete: false,
+        }
+    }
+
+    /// The bytecode of `roots`, scanned in that order.
+    fn roots(mut self, roots: impl IntoIterator<Item = PathBuf>) -> Bytecode {
+        for root in roots {
+            if let ControlFlow::Break(found) = self.root(&root) {
                 return found;
             }
         }
-        if hash_based == 0 {
+        if self.incomplete {
+            Bytecode::Unknown
+        } else if self.hash_based == 0 {
             Bytecode::None
         } else {
             Bytecode::HashBased
         }
     }
-}
 
-/// Reads the `.pyc` headers of the `__pycache__` directories below `directory` (never
-/// following symlinks): breaks at the first timestamp-based one, or when
-/// [`BYTECODE_SAMPLE`] were hash-based; counts the hash-based ones in `hash_based`.
-fn scan_bytecode(directory: &Path, hash_based: &mut usize) -> ControlFlow<Bytecode> {
-    let Ok(entries) = fs::read_dir(directory) else {
-        return ControlFlow::Continue(());
-    };
-    let in_pycache = directory.file_name() == Some("__pycache__".as_ref());
-    for entry in entries.flatten() {
-        let Ok(file_type) = entry.file_type() else {
-            continue;
-        };
-        let path = entry.path();
-        if file_type.is_dir() {
-            scan_bytecode(&path, hash_based)?;
-        } else if in_pycache && file_type.is_file() && path.extension() == Some("pyc".as_ref()) {
-            match read_header(&path).as_deref().map(is_hash_based) {
-                Ok(Some(true)) => *hash_based += 1,
-                Ok(Some(false)) => return ControlFlow::Break(Bytecode::TimestampBased),
-                // Unreadable or not bytecode: says nothing about how the build compiles.
-                Ok(None) | Err(_) => {}
-            }
-            if *hash_based >= BYTECODE_SAMPLE {
-                return ControlFlow::Break(Bytecode::HashBased);
+    /// Scans the directory `root` (opened without following a symlink at its last
+    /// component: an app or layer directory that is a symlink is not read).
+    fn root(&mut self, root: &Path) -> ControlFlow<Bytecode> {
+        use rustix::fs::{Mode, OFlags};
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        match rustix::fs::open(root, flags, Mode::empty()) {
+            Ok(directory) => self.directory(directory.as_fd(), false, 0),
+            Err(rustix::io::Errno::NOENT) => ControlFlow::Continue(()),
+            Err(_) => {
+                self.incomplete = true;
+                ControlFlow::Continue(())
             }
         }
     }
-    ControlFlow::Continue(())
+
+    /// Scans `directory` by its descriptor: subdirectories entered with
+    /// `openat(O_DIRECTORY | O_NOFOLLOW)`, `.pyc` files of a `__pycache__` opened as
+    /// regular files only ([`tree_copy::open_regular_file_at`]: a FIFO swapped in after
+    /// the listing is refused, never waited on).
+    fn directory(
+        &mut self,
+        directory: BorrowedFd<'_>,
+        in_pycache: bool,
+        depth: usize,
+    ) -> ControlFlow<Bytecode> {
+        use rustix::fs::{FileType, Mode, OFlags};
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let mut path = Vec::new();
+        let listed = dir_entries::for_each(
+            directory,
+            DIRENT_BUFFER_BYTES,
+            &mut path,
+            |name, stat, _| {
+                self.entries += 1;
+                if self.entries > self.limit {
+                    return Err(Bytecode::Unknown);
+                }
+                let Ok(stat) = stat else {
+                    return Ok(());
+                };
+                match FileType::from_raw_mode(stat.st_mode) {
+                    FileType::Directory if depth + 1 >= BYTECODE_SCAN_DEPTH => {
+                        self.incomplete = true;
+                    }
+                    FileType::Directory => {
+                        match rustix::fs::openat(directory, name, flags, Mode::empty()) {
+                            Ok(child) => {
+                                let pycache = name.to_bytes() == b"__pycache__";
+                                if let ControlFlow::Break(found) =
+                                    self.directory(child.as_fd(), pycache, depth + 1)
+                                {
+                                    return Err(found);
+                                }
+                            }
+                            Err(_) => self.incomplete = true,
+                        }
+                    }
+                    FileType::RegularFile if in_pycache && name.to_bytes().ends_with(b".pyc") => {
+                        match read_header(directory, name).as_deref().map(is_hash_based) {
+                            Ok(Some(true)) => self.hash_based += 1,
+                            Ok(Some(false)) => return Err(Bytecode::TimestampBased),
+                            // Unreadable or not bytecode: says nothing about how the build
+                            // compiles.
+                            Ok(None) | Err(_) => {}
+                        }
+                    }
+                    _ => {}
+                }
+                Ok(())
+            },
+        );
+        match listed {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(dir_entries::Stop::Visit(found)) => ControlFlow::Break(found),
+            Err(dir_entries::Stop::Listing(_)) => {
+                self.incomplete = true;
+                ControlFlow::Continue(())
+            }
+        }
+    }
 }
 
-/// The first 8 bytes of a file (the magic number and the flags word of a `.pyc`), opened
-/// without following a symlink.
-fn read_header(path: &Path) -> io::Result<Vec<u8>> {
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let file = fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits().cast_signed())
-        .open(path)?;
+/// The first 8 bytes (the magic number and the flags word of a `.pyc`) of the regular
+/// file `name` in `directory`, opened without following a symlink and without blocking.
+fn read_header(directory: BorrowedFd<'_>, name: &CStr) -> io::Result<Vec<u8>> {
+    let file = fs::File::from(tree_copy::open_regular_file_at(directory, name)?);
     let mut header = Vec::with_capacity(8);
     file.take(8).read_to_end(&mut header)?;
     Ok(header)
@@ -222,53 +320,96 @@ const MAX_HOPS: usize = 8;
 /// the way lying below it too. Only the app and the layers are in the image: a chain that
 /// passes through another directory (Paketo's npm-install links `node_modules` to
 /// `/tmp/<sha256>`, which links to a layer during the build and is made again at launch)
-/// resolves differently at run time, so it is not followed. Each hop's directory and the
-/// final directory are placed by descriptors, never by comparing path strings: the
-/// kernel resolves them (however many `..` they hold) and the walk up their `..` entries
-/// must meet `root`'s device and inode before the filesystem root.
+/// resolves differently at run time, so it is not followed. The chain is resolved one
+/// component at a time by descriptors (`openat(O_PATH | O_DIRECTORY | O_NOFOLLOW)`,
+/// `readlinkat` on a component that is a link), so a link in any component of a target
+/// (`/tmp/x/node_modules` with `/tmp/x` a link) is met and must itself lie in a directory
+/// strictly below `root`; at most [`MAX_HOPS`] links. Directories are placed by their
+/// device and inode, never by comparing path strings.
 fn leads_below(link: &Path, root: &Path) -> bool {
-    let mut hop = link.to_path_buf();
-    for _ in 0..MAX_HOPS {
-        let Ok(target) = fs::read_link(&hop) else {
-            return false;
-        };
-        // An absolute target replaces the link's directory.
-        let next = hop.parent().unwrap_or(Path::new("/")).join(target);
-        let (Some(directory), Some(_)) = (next.parent(), next.file_name()) else {
-            return false;
-        };
-        if !directory_below(directory, root) {
-            return false;
+    use rustix::fs::{AtFlags, FileType, Mode, OFlags, open, openat, readlinkat, statat};
+    use std::os::unix::ffi::OsStrExt as _;
+    let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let Ok(root) = open(root, flags, Mode::empty()).and_then(|fd| rustix::fs::fstat(&fd)) else {
+        return false;
+    };
+    let root = (root.st_dev, root.st_ino);
+    let (Some(parent), Some(name)) = (link.parent(), link.file_name()) else {
+        return false;
+    };
+    // The link's own directory is the app's (or one the state walk followed already).
+    let Ok(mut current) = open(
+        parent,
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    ) else {
+        return false;
+    };
+    // The components still to resolve, the next one last.
+    let mut pending: Vec<Vec<u8>> = vec![name.as_bytes().to_vec()];
+    let mut hops = 0;
+    while let Some(component) = pending.pop() {
+        match component.as_slice() {
+            b"" | b"." => continue,
+            b".." => {
+                let Ok(up) = openat(&current, "..", flags, Mode::empty()) else {
+                    return false;
+                };
+                current = up;
+                continue;
+            }
+            _ => {}
         }
-        match fs::symlink_metadata(&next) {
-            Ok(metadata) if metadata.is_symlink() => hop = next,
-            Ok(metadata) if metadata.is_dir() => return directory_below(&next, root),
+        let Ok(stat) = statat(&current, component.as_slice(), AtFlags::SYMLINK_NOFOLLOW) else {
+            return false;
+        };
+        match FileType::from_raw_mode(stat.st_mode) {
+            FileType::Symlink => {
+                hops += 1;
+                // The first link is the app's; every later one must lie below the root.
+                if hops > MAX_HOPS || (hops > 1 && !directory_below(&current, root)) {
+                    return false;
+                }
+                let Ok(target) = readlinkat(&current, component.as_slice(), Vec::new()) else {
+                    return false;
+                };
+                let target = target.into_bytes();
+                if target.starts_with(b"/") {
+                    let Ok(top) = open("/", flags, Mode::empty()) else {
+                        return false;
+                    };
+                    current = top;
+                }
+                pending.extend(target.split(|&byte| byte == b'/').rev().map(<[u8]>::to_vec));
+            }
+            FileType::Directory => {
+                let Ok(next) = openat(&current, component.as_slice(), flags, Mode::empty()) else {
+                    return false;
+                };
+                current = next;
+            }
             _ => return false,
         }
     }
-    false
+    directory_below(&current, root)
 }
 
-/// Whether `directory`, resolved by the kernel, is a directory strictly below `root`:
-/// the walk up its `..` entries meets `root`'s device and inode before the filesystem root.
-fn directory_below(directory: &Path, root: &Path) -> bool {
-    use rustix::fs::{Mode, OFlags, fstat, open, openat};
+/// Whether the directory open as `directory` is strictly below the directory of device
+/// and inode `root`: the walk up its `..` entries meets `root` before the filesystem root.
+fn directory_below(directory: &OwnedFd, root: (u64, u64)) -> bool {
+    use rustix::fs::{Mode, OFlags, fstat, openat};
     let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
     let identity = |stat: &rustix::fs::Stat| (stat.st_dev, stat.st_ino);
-    let Ok(root) = open(root, flags, Mode::empty()).and_then(|fd| fstat(&fd)) else {
-        return false;
-    };
-    let root = identity(&root);
-    let Ok(mut current) = open(directory, flags, Mode::empty()) else {
-        return false;
-    };
-    let Ok(start) = fstat(&current) else {
+    let Ok(start) = fstat(directory) else {
         return false;
     };
     let mut here = identity(&start);
     if here == root {
         return false;
     }
+    let Ok(mut current) = openat(directory, ".", flags, Mode::empty()) else {
+        return false;
+    };
     loop {
         let Ok(parent) = openat(&current, "..", flags, Mode::empty()) else {
             return false;
@@ -438,6 +579,21 @@ mod tests {
                 "{link}"
             );
         }
+        // Through a link in a middle component outside the layers root: `/tmp/x` links
+        // to the layer, and the app's link names `/tmp/x/launch-modules/node_modules`.
+        symlink(&layer, root.path().join("tmp/x")).unwrap();
+        symlink(
+            root.path().join("tmp/x/launch-modules/node_modules"),
+            app.join("middle"),
+        )
+        .unwrap();
+        assert_eq!(
+            probe.state("middle/.cache"),
+            PathState::Blocked {
+                ancestor: "middle".into(),
+                symlink: true
+            }
+        );
         // Without the layers root (another directory), the link is not followed.
         let elsewhere = root.path().join("elsewhere");
         let probe = AppDirectory::new(&app, &elsewhere, &none);
@@ -496,6 +652,103 @@ mod tests {
         assert_eq!(is_hash_based(b"not bytecode"), None);
     }
 
+    fn launch_layer(layer: &Path) {
+        fs::write(
+            layer.with_extension("toml"),
+            "[types]\nlaunch = true\nbuild = true\n",
+        )
+        .unwrap();
+    }
+
+    /// Only what the image holds counts: a build- or cache-only layer's timestamp-based
+    /// bytecode (a build tool's) is not exported, so hash-based bytecode in the launch
+    /// layer decides.
+    #[test]
+    fn bytecode_outside_the_image_says_nothing() {
+        let root = tempfile::tempdir().unwrap();
+        let app = root.path().join("workspace");
+        let layers = root.path().join("layers");
+        let launch = layers.join("pip/packages/django/__pycache__");
+        let build = layers.join("pip/tools/pip/__pycache__");
+        fs::create_dir_all(&launch).unwrap();
+        fs::create_dir_all(&build).unwrap();
+        fs::create_dir_all(&app).unwrap();
+        launch_layer(&layers.join("pip/packages"));
+        fs::write(
+            layers.join("pip/tools.toml"),
+            "[types]\nbuild = true\ncache = true\n",
+        )
+        .unwrap();
+        fs::write(launch.join("apps.cpython-311.pyc"), pyc(1)).unwrap();
+        fs::write(build.join("main.cpython-311.pyc"), pyc(0)).unwrap();
+        let none = AppPatterns::compile(&[]).unwrap();
+        assert_eq!(
+            AppDirectory::new(&app, &layers, &none).bytecode(),
+            Bytecode::HashBased
+        );
+    }
+
+    /// The decision does not depend on how many hash-based files come first: one
+    /// timestamp-based file after 300 hash-based ones (in the app, read first) decides.
+    #[test]
+    fn one_timestamp_based_file_after_many_hash_based_ones_decides() {
+        let root = tempfile::tempdir().unwrap();
+        let app = root.path().join("workspace");
+        let layers = root.path().join("layers");
+        let cache = app.join("mysite/__pycache__");
+        let site = layers.join("pip/packages/__pycache__");
+        fs::create_dir_all(&cache).unwrap();
+        fs::create_dir_all(&site).unwrap();
+        launch_layer(&layers.join("pip/packages"));
+        for index in 0..300 {
+            fs::write(cache.join(format!("m{index}.cpython-311.pyc")), pyc(1)).unwrap();
+        }
+        fs::write(site.join("six.cpython-311.pyc"), pyc(0)).unwrap();
+        let none = AppPatterns::compile(&[]).unwrap();
+        assert_eq!(
+            AppDirectory::new(&app, &layers, &none).bytecode(),
+            Bytecode::TimestampBased
+        );
+    }
+
+    /// At the entry bound the scan has not seen everything: unknown, so the redirect
+    /// stays; below it, the same tree is hash-based.
+    #[test]
+    fn the_scan_is_bounded_by_entries_and_then_unknown() {
+        let app = tempfile::tempdir().unwrap();
+        let cache = app.path().join("mysite/__pycache__");
+        fs::create_dir_all(&cache).unwrap();
+        for index in 0..10 {
+            fs::write(cache.join(format!("m{index}.cpython-311.pyc")), pyc(1)).unwrap();
+            fs::write(app.path().join(format!("m{index}.py")), "").unwrap();
+        }
+        let roots = || [app.path().to_path_buf()];
+        assert_eq!(BytecodeScan::new(100).roots(roots()), Bytecode::HashBased);
+        assert_eq!(BytecodeScan::new(15).roots(roots()), Bytecode::Unknown);
+    }
+
+    /// A FIFO where a `.pyc` was (swapped in after the listing) is refused at once, never
+    /// waited on for a writer that never comes.
+    #[test]
+    fn a_fifo_header_is_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            dir.path().join("m.cpython-311.pyc"),
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o644),
+            0,
+        )
+        .unwrap();
+        let directory = rustix::fs::open(
+            dir.path(),
+            rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::DIRECTORY,
+            rustix::fs::Mode::empty(),
+        )
+        .unwrap();
+        assert!(read_header(directory.as_fd(), c"m.cpython-311.pyc").is_err());
+    }
+
     /// The bytecode of the app and the layers: hash-based only when every `.pyc` read is;
     /// `.pyc` files outside `__pycache__` and behind symlinks say nothing.
     #[test]
@@ -505,6 +758,7 @@ mod tests {
         let layers = root.path().join("layers");
         let site = layers.join("pip/packages/site-packages/django/__pycache__");
         fs::create_dir_all(&site).unwrap();
+        launch_layer(&layers.join("pip/packages"));
         fs::create_dir_all(app.join("mysite")).unwrap();
         let none = AppPatterns::compile(&[]).unwrap();
         let probe = AppDirectory::new(&app, &layers, &none);
