@@ -397,8 +397,9 @@ fn pyc(path: &Path, flags: u32) {
 }
 
 /// Hash-based bytecode from the build (pip with `SOURCE_DATE_EPOCH`, as Heroku's Python
-/// buildpack runs it) is valid in the image: no prefix. Its control, timestamp-based
-/// bytecode (stale after the export), gets the prefix.
+/// buildpack runs it) in a launch layer is valid in the image: no prefix. Its control,
+/// timestamp-based bytecode (stale after the export), gets the prefix. A build-only
+/// layer's timestamp-based bytecode is not exported and changes nothing.
 #[test]
 fn python_hash_based_bytecode_needs_no_prefix() {
     packaged_or_skip!();
@@ -411,6 +412,22 @@ fn python_hash_based_bytecode_needs_no_prefix() {
             flags,
         );
         pyc(&dirs.layers_root.join(site).join("apps.cpython-311.pyc"), 3);
+        fs::write(
+            dirs.layers_root.join("python/packages.toml"),
+            "[types]\nlaunch = true\n",
+        )
+        .expect("write the layer's toml");
+        pyc(
+            &dirs
+                .layers_root
+                .join("python/tools/pip/__pycache__/main.cpython-311.pyc"),
+            0,
+        );
+        fs::write(
+            dirs.layers_root.join("python/tools.toml"),
+            "[types]\nbuild = true\n",
+        )
+        .expect("write the layer's toml");
         let build = dirs.build();
         build.assert_success();
         let launch = dirs.launch().run();
