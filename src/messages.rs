@@ -140,12 +140,12 @@ pub fn reused_layer(layer: &Path, pattern: &Pattern, recorded: bool) -> String {
     )
 }
 
-/// The log line for a layer the lifecycle restored from the build cache just as the
-/// previous build left it (this build changed no mode in it).
+/// The log line for a layer the walk found just as the previous build left it, when
+/// earlier builds changed modes in it (the lifecycle restored it from the build cache).
 #[must_use]
 pub fn restored_layer(layer: &Path) -> String {
     format!(
-        "{} was restored from the build cache as the previous build left it (this build changed no mode in it); the label records the figures of the build that made it.",
+        "{} is as the previous build left it: restored from the build cache, with the same entries and the modes that build gave them. The label keeps what earlier builds changed in it.",
         layer.display()
     )
 }

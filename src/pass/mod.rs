@@ -9,6 +9,7 @@ use crate::messages;
 pub mod app_patterns;
 pub mod code;
 pub mod exact_chmod;
+pub mod fingerprint;
 pub mod mode;
 pub mod patterns;
 pub mod surface;
@@ -365,10 +366,10 @@ fn walk_roots(
     })
 }
 
-/// What the layers' walk gives the report: every layer's record (a layer restored from
-/// the cache as the previous build left it, and a layer reused from the previous image,
-/// with the recorded figures, which `counts` then include), the launch layers' surface,
-/// and the log notes on restored and reused layers.
+/// What the layers' walk gives the report: every layer's record (a layer found as the
+/// previous build left it with what earlier builds changed in it, and a layer reused from
+/// the previous image with its recorded figures, which `counts` then include), the launch
+/// layers' surface, and the log notes on restored and reused layers.
 fn layers_figures(
     input: &PassInput<'_>,
     layers_root: &Path,
@@ -380,13 +381,16 @@ fn layers_figures(
     let mut notes = Vec::new();
     let mut records = record_layers(patterns, walked);
     for (layer, record) in &mut records.layers {
-        let Some(previous) = input.previous.layers.get(layer) else {
+        let (Some(previous), Some(found)) = (input.previous.layers.get(layer), walked.get(layer))
+        else {
             continue;
         };
-        if record.is_restored_from(previous) {
-            notes.push(messages::restored_layer(&layers_root.join(layer)));
-            carry_changed(patterns, previous, counts);
-            record.clone_from(previous);
+        if LayerFigures::is_as_left_by(found.fingerprint.found, previous) {
+            if previous.changed_any() {
+                notes.push(messages::restored_layer(&layers_root.join(layer)));
+            }
+            carry_changed(patterns, previous, record, counts);
+            record.add_earlier_changes(previous);
         }
     }
     // Only launch layers are in the image: the surface counts those (a build- or
@@ -420,6 +424,7 @@ fn record_layers(
     for (layer, figures) in layers {
         let mut record = LayerFigures {
             surface: figures.surface.clone(),
+            fingerprint: figures.fingerprint.left,
             ..LayerFigures::default()
         };
         for (pattern, counts) in patterns.iter().zip(&figures.counts) {
@@ -451,10 +456,19 @@ fn carry(
     *surface += &figures.surface;
 }
 
-/// Adds what the build that made a restored layer changed in it to this build's counts
-/// (which changed nothing there), as [`carry`] credits them.
-fn carry_changed(patterns: &[Pattern], figures: &LayerFigures, counts: &mut [PatternCounts]) {
-    for (text, recorded) in &figures.patterns {
+/// Adds what the builds before this one changed in a layer found as they left it to this
+/// build's counts, as [`carry`] credits them, for the patterns that still match there
+/// (as [`LayerFigures::add_earlier_changes`] adds them to the layer's record).
+fn carry_changed(
+    patterns: &[Pattern],
+    previous: &LayerFigures,
+    record: &LayerFigures,
+    counts: &mut [PatternCounts],
+) {
+    for (text, recorded) in &previous.patterns {
+        if !record.patterns.contains_key(text) {
+            continue;
+        }
         if let Some(index) = patterns
             .iter()
             .rposition(|pattern| pattern.root == Root::Layers && pattern.text == *text)
@@ -679,6 +693,113 @@ mod tests {
         let outcome = prepare(&input).and_then(|prepared| run(&input, prepared, &[]));
         let mode = fs::metadata(app.join("log")).unwrap().permissions().mode() & 0o777;
         (outcome.map(|_| ()), mode)
+    }
+
+    /// Builds over a cached launch layer `bp/cached` (`data/one` and `data/two`), with a
+    /// pattern naming its `data/`.
+    struct LayerBuild {
+        root: tempfile::TempDir,
+    }
+
+    impl LayerBuild {
+        fn new() -> LayerBuild {
+            let build = LayerBuild {
+                root: tempfile::tempdir().unwrap(),
+            };
+            fs::create_dir_all(build.app()).unwrap();
+            fs::create_dir_all(build.layers_dir()).unwrap();
+            let layers_root = build.root.path().join("layers");
+            fs::create_dir_all(layers_root.join("bp")).unwrap();
+            fs::write(
+                layers_root.join("bp/cached.toml"),
+                "[types]\nlaunch = true\ncache = true\n",
+            )
+            .unwrap();
+            fs::write(
+                build.app().join(".group-writable"),
+                format!("{}/bp/cached/data/\n", layers_root.display()),
+            )
+            .unwrap();
+            build
+        }
+
+        fn app(&self) -> PathBuf {
+            self.root.path().join("workspace")
+        }
+
+        fn layers_dir(&self) -> PathBuf {
+            self.root.path().join("layers/cnb-utils_group-writable")
+        }
+
+        /// The layer as its buildpack makes it (again).
+        fn make_layer(&self, directory_mode: u32, file_mode: u32, content: &str) {
+            let data = self.root.path().join("layers/bp/cached/data");
+            let _ = fs::remove_dir_all(data.parent().unwrap());
+            fs::create_dir_all(&data).unwrap();
+            for name in ["one", "two"] {
+                fs::write(data.join(name), content).unwrap();
+                fs::set_permissions(data.join(name), fs::Permissions::from_mode(file_mode))
+                    .unwrap();
+            }
+            fs::set_permissions(&data, fs::Permissions::from_mode(directory_mode)).unwrap();
+        }
+
+        /// A pass: the pattern's counts, the layer's record, and the log notes on layers.
+        fn build(&self, previous: &LayerRecords) -> (PatternCounts, LayerFigures, Vec<String>) {
+            let (app, layers_dir) = (self.app(), self.layers_dir());
+            let settings = Settings::read(|_| None, &app).unwrap();
+            let input = PassInput {
+                app_dir: &app,
+                layers_dir: &layers_dir,
+                settings: &settings,
+                user: &BuildUser::current(),
+                threads: 2,
+                previous,
+            };
+            let report = prepare(&input)
+                .and_then(|prepared| run(&input, prepared, &[]))
+                .unwrap();
+            (
+                report.totals(),
+                report.records.layers["bp/cached"].clone(),
+                report.reused,
+            )
+        }
+    }
+
+    #[test]
+    fn a_layer_keeps_its_record_only_when_found_as_the_previous_build_left_it() {
+        let layer = LayerBuild::new();
+        layer.make_layer(0o755, 0o644, "one\n");
+        let (first, record, notes) = layer.build(&LayerRecords::default());
+        assert_eq!((first.directories, first.files, first.changed), (1, 2, 3));
+        assert!(notes.is_empty(), "{notes:?}");
+        let records = |record: &LayerFigures| LayerRecords {
+            layers: [("bp/cached".to_owned(), record.clone())].into(),
+        };
+
+        // Restored from the cache with the modes the first build gave it: this build
+        // changes nothing, and keeps the first build's figures, on every rebuild.
+        let (second, again, notes) = layer.build(&records(&record));
+        assert_eq!(second, first);
+        assert_eq!(again, record);
+        assert!(
+            notes[0].contains("is as the previous build left it"),
+            "{notes:?}"
+        );
+        let (third, _, _) = layer.build(&records(&again));
+        assert_eq!(third, first);
+
+        // The control: the buildpack rebuilds the same entries, with other content and
+        // modes already group-writable. The counts are the record's, but the layer is
+        // not the one the previous build left: nothing was changed, and nothing is said.
+        layer.make_layer(0o2775, 0o664, "one, rebuilt\n");
+        let (rebuilt, _, notes) = layer.build(&records(&record));
+        assert_eq!(
+            (rebuilt.directories, rebuilt.files, rebuilt.changed),
+            (1, 2, 0)
+        );
+        assert!(notes.is_empty(), "{notes:?}");
     }
 
     #[test]

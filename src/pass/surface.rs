@@ -9,42 +9,47 @@ pub use group_writable_policy::label::{SurfaceCounts, WORLD_WRITABLE_NAMES};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// What one layer's walk found: per pattern (by its text) and its surface.
+/// What one layer's walk found: per pattern (by its text) and its surface, and the
+/// fingerprint of the layer as the walk left it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LayerFigures {
     #[serde(default)]
     pub patterns: BTreeMap<String, PatternCounts>,
     #[serde(default)]
     pub surface: SurfaceCounts,
+    /// [`Fingerprint::left`](crate::pass::fingerprint::Fingerprint); 0 in a record of a
+    /// version that kept none, which then matches no layer.
+    #[serde(default)]
+    pub fingerprint: u64,
 }
 
 impl LayerFigures {
-    /// Whether these are the figures of a layer as `previous` recorded it after the build
-    /// that made it, restored from the cache: this build changed no mode in it (no
-    /// pattern's `chmod`, nothing made read-only), and found the same entries, matched
-    /// and left writable. Its modes are then what that build made them, so the record
-    /// keeps what that build changed, and a rebuild gives the same label. (When that
-    /// build changed nothing either, the figures are the same anyway: false.)
+    /// Whether the walk found this layer just as `previous` recorded it after the build
+    /// before this one: the same entries with the same modes (restored from the build
+    /// cache, with the modes that build gave them). `found` is its fingerprint as the walk
+    /// found it.
     #[must_use]
-    pub fn is_restored_from(&self, previous: &LayerFigures) -> bool {
-        let changed_nothing = |figures: &LayerFigures| {
-            figures.surface.made_read_only == 0
-                && figures.patterns.values().all(|counts| counts.changed == 0)
-        };
-        let entries = |figures: &LayerFigures| {
-            let patterns: Vec<_> = figures
-                .patterns
-                .iter()
-                .map(|(text, counts)| (text.clone(), counts.directories, counts.files))
-                .filter(|(_, directories, files)| directories + files > 0)
-                .collect();
-            let surface = SurfaceCounts {
-                made_read_only: 0,
-                ..figures.surface.clone()
-            };
-            (patterns, surface)
-        };
-        changed_nothing(self) && !changed_nothing(previous) && entries(self) == entries(previous)
+    pub fn is_as_left_by(found: u64, previous: &LayerFigures) -> bool {
+        previous.fingerprint != 0 && previous.fingerprint == found
+    }
+
+    /// Whether the build that recorded these figures changed any mode.
+    #[must_use]
+    pub fn changed_any(&self) -> bool {
+        self.surface.made_read_only > 0 || self.patterns.values().any(|counts| counts.changed > 0)
+    }
+
+    /// Adds what the builds before this one changed in the layer, which the walk found as
+    /// they left it, to this build's figures: each pattern's `changed` (for the patterns
+    /// that still match there) and what was made read-only. The modes are theirs, so the
+    /// record says they were changed, and a rebuild gives the same label.
+    pub fn add_earlier_changes(&mut self, previous: &LayerFigures) {
+        for (text, counts) in &mut self.patterns {
+            if let Some(recorded) = previous.patterns.get(text) {
+                counts.changed += recorded.changed;
+            }
+        }
+        self.surface.made_read_only += previous.surface.made_read_only;
     }
 }
 
@@ -140,6 +145,8 @@ mod tests {
         figures
             .surface
             .add_left(false, 0o666, || "/layers/bp/l/x".to_owned());
+        // Above 2^53: JSON numbers that a float would round.
+        figures.fingerprint = u64::MAX - 1;
         records.layers.insert("bp/l".to_owned(), figures);
         assert_eq!(RecordsMetadata::new(&records).records(), records);
         assert_eq!(
@@ -163,25 +170,30 @@ mod tests {
             },
         );
         figures.surface.made_read_only = made_read_only;
+        figures.fingerprint = 42;
         figures
     }
 
     #[test]
-    fn a_layer_restored_as_the_previous_build_left_it_keeps_its_record() {
+    fn a_layer_found_as_the_previous_build_left_it_keeps_what_that_build_changed() {
         let made = figures(1, 2, 3, 4);
-        // Restored from the cache: the same entries, already changed.
-        assert!(figures(1, 2, 0, 0).is_restored_from(&made));
-        // The controls: rebuilt by its buildpack (this build changed modes again), or
-        // holding other entries, it is recorded as this build found it.
-        assert!(!figures(1, 2, 3, 4).is_restored_from(&made));
-        assert!(!figures(1, 2, 1, 0).is_restored_from(&made));
-        assert!(!figures(1, 2, 0, 1).is_restored_from(&made));
-        assert!(!figures(1, 3, 0, 0).is_restored_from(&made));
-        let mut left = figures(1, 2, 0, 0);
-        left.surface.add_left(false, 0o664, || unreachable!());
-        assert!(!left.is_restored_from(&made));
-        // Neither build changed anything: nothing to keep, nothing to say.
-        assert!(!figures(1, 2, 0, 0).is_restored_from(&figures(1, 2, 0, 0)));
+        assert!(LayerFigures::is_as_left_by(42, &made));
+        // The control: another layer, or a record without a fingerprint.
+        assert!(!LayerFigures::is_as_left_by(41, &made));
+        assert!(!LayerFigures::is_as_left_by(0, &LayerFigures::default()));
+
+        let mut restored = figures(1, 2, 0, 0);
+        restored.add_earlier_changes(&made);
+        assert_eq!(restored, made);
+        // And again on the next rebuild: the same record.
+        let mut again = figures(1, 2, 0, 0);
+        again.add_earlier_changes(&restored);
+        assert_eq!(again, made);
+        // This build changed more (a new pattern, the read-only setting switched on): both.
+        let mut more = figures(1, 2, 1, 1);
+        more.add_earlier_changes(&made);
+        assert_eq!(more, figures(1, 2, 4, 5));
+        assert!(made.changed_any() && !figures(1, 2, 0, 0).changed_any());
     }
 
     #[test]

@@ -23,6 +23,7 @@
 //! (a `chmod`, through the same exact descriptors, only when it has one of those bits).
 
 use crate::pass::exact_chmod;
+use crate::pass::fingerprint::Fingerprint;
 use crate::pass::mode::{GROUP_OR_OTHER_WRITE, Kind, group_writable_mode, read_only_mode};
 use crate::pass::patterns::Root;
 use crate::pass::surface::SurfaceCounts;
@@ -173,6 +174,8 @@ pub struct Figures {
     /// Indexed like the pattern list given to the matcher.
     pub counts: Vec<PatternCounts>,
     pub surface: SurfaceCounts,
+    /// Of a layer's entries ([`SurfaceScope::Layers`] only).
+    pub fingerprint: Fingerprint,
 }
 
 impl Figures {
@@ -180,6 +183,7 @@ impl Figures {
         Figures {
             counts: vec![PatternCounts::default(); pattern_count],
             surface: SurfaceCounts::default(),
+            fingerprint: Fingerprint::default(),
         }
     }
 
@@ -188,6 +192,7 @@ impl Figures {
             *sum += *counts;
         }
         self.surface += &other.surface;
+        self.fingerprint += other.fingerprint;
     }
 }
 
@@ -460,8 +465,12 @@ impl Worker<'_> {
                     self.visit_file(directory, name, path, state, in_surface);
                 }
                 // Symlinks are never followed nor changed; sockets, fifos and devices are
-                // not the app's data.
-                _ => {}
+                // not the app's data. A layer's fingerprint counts them.
+                _ => {
+                    if in_surface {
+                        self.add_to_fingerprint(path, file_type.as_raw_mode(), 0);
+                    }
+                }
             }
         }
         path.truncate(path_len);
@@ -518,6 +527,8 @@ impl Worker<'_> {
                 Target::At(..) => return,
             },
         };
+        let size = file_size(kind, &stat);
+        self.add_to_fingerprint(path, stat.st_mode, size);
         let mode = stat.st_mode & 0o7777;
         if mode & GROUP_OR_OTHER_WRITE == 0 {
             return;
@@ -528,6 +539,7 @@ impl Worker<'_> {
             match target.chmod(new_mode, &stat) {
                 Ok(()) => {
                     self.figures(path).surface.made_read_only += 1;
+                    self.changed_in_fingerprint(path, stat.st_mode, new_mode, size);
                     self.report_change(path, kind, mode, new_mode);
                     return;
                 }
@@ -561,6 +573,22 @@ impl Worker<'_> {
             path.strip_prefix(redirected.as_bytes())
                 .is_some_and(|rest| rest.is_empty() || rest[0] == b'/')
         })
+    }
+
+    /// Adds an entry as the walk found it to its layer's fingerprint (the app has none).
+    fn add_to_fingerprint(&mut self, path: &[u8], st_mode: u32, size: u64) {
+        if self.shared.walk.surface == SurfaceScope::Layers {
+            self.figures(path).fingerprint.add(path, st_mode, size);
+        }
+    }
+
+    /// Records in its layer's fingerprint that the walk changed an entry's permissions.
+    fn changed_in_fingerprint(&mut self, path: &[u8], st_mode: u32, new_mode: u32, size: u64) {
+        if self.shared.walk.surface == SurfaceScope::Layers {
+            self.figures(path)
+                .fingerprint
+                .changed(path, st_mode, new_mode, size);
+        }
     }
 
     fn report_change(&self, path: &[u8], kind: Kind, old_mode: u32, new_mode: u32) {
@@ -620,6 +648,7 @@ impl Worker<'_> {
         let Some(pattern) = pattern else {
             return self.surface_entry(Target::At(directory, name), path, Kind::File, Some(stat));
         };
+        self.add_to_fingerprint(path, stat.st_mode, file_size(Kind::File, &stat));
         self.figures(path).counts[pattern].files += 1;
         let Some(new_mode) = group_writable_mode(Kind::File, stat.st_mode, true) else {
             return;
@@ -711,6 +740,7 @@ impl Worker<'_> {
             Ok(stat) => stat,
             Err(error) => return self.failed(path, "stat", error),
         };
+        self.add_to_fingerprint(path, stat.st_mode, 0);
         self.figures(path).counts[pattern].directories += 1;
         let may_set_group_id = self.shared.user.groups.contains(&stat.st_gid);
         let Some(new_mode) = group_writable_mode(Kind::Directory, stat.st_mode, may_set_group_id)
@@ -733,6 +763,7 @@ impl Worker<'_> {
         match result {
             Ok(()) => {
                 self.figures(path).counts[pattern].changed += 1;
+                self.changed_in_fingerprint(path, stat.st_mode, new_mode, file_size(kind, stat));
                 self.report_change(path, kind, stat.st_mode & 0o7777, new_mode);
             }
             Err(Errno::PERM) if stat.st_uid != self.shared.user.uid => {
@@ -753,6 +784,14 @@ impl Worker<'_> {
             operation,
             error,
         });
+    }
+}
+
+/// A regular file's size, for its fingerprint (a directory's depends on its history).
+fn file_size(kind: Kind, stat: &rustix::fs::Stat) -> u64 {
+    match kind {
+        Kind::File => u64::try_from(stat.st_size).unwrap_or_default(),
+        Kind::Directory => 0,
     }
 }
 

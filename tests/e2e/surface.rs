@@ -355,7 +355,9 @@ fn three_builds_with_a_reused_layer_give_the_same_config_digest() {
     }
     for (index, image) in images.iter().enumerate().skip(1) {
         assert!(
-            image.log.contains("test_layer-reuser/cached was restored from the build cache as the previous build left it"),
+            image
+                .log
+                .contains("test_layer-reuser/cached is as the previous build left it"),
             "build {} did not say the cached layer was restored:\n{}",
             index + 1,
             image.log
@@ -377,6 +379,24 @@ fn three_builds_with_a_reused_layer_give_the_same_config_digest() {
         digests.iter().all(|digest| *digest == digests[0]),
         "three builds with the cache gave different image configs: {digests:?}"
     );
+
+    // The control of what is carried: the cached layer rebuilt by its buildpack, the same
+    // entries with other content and modes already group-writable. This build changed
+    // nothing there, and it found the same counts as the record, but not the layer the
+    // previous build left: the label says it changed nothing, and the log is silent.
+    let rebuilt = platform
+        .build(
+            "reused-layer",
+            &reuse_build().env("REUSER_REBUILD_CACHED", "true"),
+        )
+        .unwrap_or_else(|message| panic!("the rebuild of the cached layer failed: {message}"));
+    assert!(
+        rebuilt.log.contains("Rebuilding the launch layer cached")
+            && !rebuilt.log.contains("is as the previous build left it"),
+        "{}",
+        rebuilt.log
+    );
+    assert_eq!(pattern_counts(&rebuilt, RESTORED_PATTERN), (1, 2, 0));
 
     // The control: without the record (the cache emptied; the previous image stays, so
     // the layer is still reused), the label counts nothing in the reused layer, and the

@@ -10,13 +10,20 @@ BENCH_RUNS=${BENCH_RUNS:-7}
 
 # first_answer IMAGE SHAPE: "MILLISECONDS BYTES": from the container's start (its
 # StartedAt) to the first request answered, timed inside the container, and what /tmp
-# holds then.
+# holds then. Fails, with the container's last log lines, when no request is answered
+# within about a minute or the container stops.
 first_answer() {
   local container="gwtest_frameworks_bench_$$" answered started bytes
   # shellcheck disable=SC2046 # the shape's arguments are words
   docker run -d --name "$container" --network none $(shape_arguments "$2") "$1" >/dev/null
-  answered=$(docker exec "$container" sh -c \
-    "until curl -fso /dev/null http://127.0.0.1:$PORT/; do sleep 0.005; done; date +%s%N")
+  if ! answered=$(docker exec "$container" sh -c "tries=0
+    until curl -fso /dev/null http://127.0.0.1:$PORT/; do
+      tries=\$((tries + 1)); [ \$tries -lt 10000 ] || exit 1; sleep 0.005
+    done; date +%s%N"); then
+    docker logs --tail 20 "$container" >&2 2>&1 || true
+    docker rm -f "$container" >/dev/null
+    return 1
+  fi
   bytes=$(docker exec "$container" sh -c 'du -sb /tmp | cut -f1')
   started=$(docker inspect -f '{{.State.StartedAt}}' "$container")
   docker rm -f "$container" >/dev/null
@@ -42,10 +49,14 @@ bench_apps() {
     for variant in without with; do
       docker image inspect "$(image "$app" "$variant")" >/dev/null 2>&1 || build "$app" "$variant"
     done
-    local controls=() withs=() bytes=0 run control with
+    local controls=() withs=() bytes=0 run control with answer
     for run in $(seq "$BENCH_RUNS"); do
-      read -r control _ < <(first_answer "$(image "$app" without)" build-user)
-      read -r with bytes < <(first_answer "$(image "$app" with)" read-only)
+      answer=$(first_answer "$(image "$app" without)" build-user) ||
+        die "$app run $run: the control answered no request (its log is above); run again"
+      read -r control _ <<<"$answer"
+      answer=$(first_answer "$(image "$app" with)" read-only) ||
+        die "$app run $run: the group-writable image answered no request (its log is above); run again"
+      read -r with bytes <<<"$answer"
       controls+=("$control")
       withs+=("$with")
       say "$app run $run: control ${control} ms, with ${with} ms, /tmp ${bytes} bytes"
