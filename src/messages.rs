@@ -140,12 +140,12 @@ pub fn reused_layer(layer: &Path, pattern: &Pattern, recorded: bool) -> String {
     )
 }
 
-/// The log line for a layer the walk found just as the previous build left it, when
-/// earlier builds changed modes in it (the lifecycle restored it from the build cache).
+/// The log line for a layer the walk found just as the previous build left it (by its
+/// fingerprint), when earlier builds changed modes in it.
 #[must_use]
 pub fn restored_layer(layer: &Path) -> String {
     format!(
-        "{} is as the previous build left it: restored from the build cache, with the same entries and the modes that build gave them. The label keeps what earlier builds changed in it.",
+        "{} is as the previous build left it: the same entries, with the modes that build gave them (as when the lifecycle restores a cached layer). The label keeps what earlier builds changed in it.",
         layer.display()
     )
 }
@@ -343,7 +343,7 @@ impl fmt::Display for Skip {
                 "not needed: the default, `{default}`, lies in `{path}/`, which `{by}` makes writable at launch, seeded with what the build left there"
             ),
             Skip::HashBasedBytecode => f.write_str(
-                "not needed: the build's Python bytecode is hash-based (PEP 552), valid whatever the mtimes; a prefix would make Python ignore it, and the run image's own, and compile every module again into the tmp base",
+                "not needed: the build's Python bytecode is hash-based (PEP 552), valid whatever the mtimes; a prefix would make Python ignore it, and the run image's own, and compile every module again into the tmp base (name `python-pycache` in BP_GROUP_WRITABLE_REDIRECTS to set it anyway)",
             ),
         }
     }

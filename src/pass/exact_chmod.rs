@@ -197,16 +197,27 @@ mod tests {
         fs::symlink_metadata(path).unwrap().permissions().mode() & 0o7777
     }
 
+    /// A temporary directory with two 0600 files, `file` and `outside` (what a symlink
+    /// swapped in for `file` points to), and the directory opened.
+    fn file_and_outside() -> (
+        tempfile::TempDir,
+        std::path::PathBuf,
+        std::path::PathBuf,
+        OwnedFd,
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let [outside, file] = ["outside", "file"].map(|name| dir.path().join(name));
+        for path in [&outside, &file] {
+            fs::write(path, "").unwrap();
+            fs::set_permissions(path, fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        let parent = rustix::fs::open(dir.path(), OFlags::DIRECTORY, Mode::empty()).unwrap();
+        (dir, outside, file, parent)
+    }
+
     #[test]
     fn changes_the_pinned_file_even_when_its_name_is_swapped_for_a_symlink() {
-        let dir = tempfile::tempdir().unwrap();
-        let outside = dir.path().join("outside");
-        fs::write(&outside, "").unwrap();
-        fs::set_permissions(&outside, fs::Permissions::from_mode(0o600)).unwrap();
-        let file = dir.path().join("file");
-        fs::write(&file, "").unwrap();
-        fs::set_permissions(&file, fs::Permissions::from_mode(0o600)).unwrap();
-        let parent = rustix::fs::open(dir.path(), OFlags::DIRECTORY, Mode::empty()).unwrap();
+        let (dir, outside, file, parent) = file_and_outside();
 
         let pinned = pin_file(parent.as_fd(), c"file", None).unwrap().unwrap();
         fs::rename(&file, dir.path().join("moved")).unwrap();
@@ -226,14 +237,7 @@ mod tests {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         for fchmodat2 in [true, false] {
             use_fchmodat2(fchmodat2);
-            let dir = tempfile::tempdir().unwrap();
-            let outside = dir.path().join("outside");
-            fs::write(&outside, "").unwrap();
-            fs::set_permissions(&outside, fs::Permissions::from_mode(0o600)).unwrap();
-            let file = dir.path().join("file");
-            fs::write(&file, "").unwrap();
-            fs::set_permissions(&file, fs::Permissions::from_mode(0o600)).unwrap();
-            let parent = rustix::fs::open(dir.path(), OFlags::DIRECTORY, Mode::empty()).unwrap();
+            let (dir, outside, file, parent) = file_and_outside();
             let stat = rustix::fs::statat(&parent, c"file", AtFlags::SYMLINK_NOFOLLOW).unwrap();
             assert_eq!(chmod_file(parent.as_fd(), c"file", &stat, 0o660), Ok(true));
             assert_eq!(mode(&file), 0o660);

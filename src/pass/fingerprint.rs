@@ -1,6 +1,7 @@
 //! A layer's fingerprint: its entries' names, types, modes and sizes, so that the next
 //! build can tell a layer restored from the build cache just as this build left it from
-//! one its buildpack rebuilt.
+//! one its buildpack rebuilt. A rebuild with the same names, modes and sizes is taken for
+//! the layer this build left: it matches it in everything the label describes.
 //!
 //! Why it is needed: the lifecycle restores a cached layer with the modes the previous
 //! build gave it, so this build changes nothing there, and a label counting only this
@@ -12,8 +13,9 @@
 //!
 //! Why these fields: the lifecycle sets no mtime when it restores a layer (an extracted
 //! file has the time of the restore, like a rebuilt one), and a directory's size depends
-//! on its history, not its entries. A symlink counts by its name and type (its target
-//! would cost a `readlink` per link). The entries' hashes are summed, so the result does
+//! on its history, not its entries. A symlink, socket, FIFO or device counts by its name
+//! and type (a symlink's target would cost a `readlink` per link). Contents would cost a
+//! read of every file. The entries' hashes are summed, so the result does
 //! not depend on the order in which the threads of the walk visit them.
 
 use std::hash::Hasher as _;

@@ -695,8 +695,9 @@ mod tests {
         (outcome.map(|_| ()), mode)
     }
 
-    /// Builds over a cached launch layer `bp/cached` (`data/one` and `data/two`), with a
-    /// pattern naming its `data/`.
+    /// Builds over a cached launch layer `bp/cached` (`data/one` and `data/two`, and
+    /// entries no pattern names: a world-writable `notes`, a nested `lib/`, a symlink),
+    /// with a pattern naming its `data/`.
     struct LayerBuild {
         root: tempfile::TempDir,
     }
@@ -731,11 +732,18 @@ mod tests {
             self.root.path().join("layers/cnb-utils_group-writable")
         }
 
-        /// The layer as its buildpack makes it (again).
+        /// The layer as its buildpack makes it (again): `data/` with these modes and
+        /// contents, the rest as always.
         fn make_layer(&self, directory_mode: u32, file_mode: u32, content: &str) {
-            let data = self.root.path().join("layers/bp/cached/data");
-            let _ = fs::remove_dir_all(data.parent().unwrap());
+            let layer = self.root.path().join("layers/bp/cached");
+            let data = layer.join("data");
+            let _ = fs::remove_dir_all(&layer);
             fs::create_dir_all(&data).unwrap();
+            fs::create_dir_all(layer.join("lib/nested/deep")).unwrap();
+            fs::write(layer.join("lib/nested/deep/file"), "deep\n").unwrap();
+            fs::write(layer.join("notes"), "notes\n").unwrap();
+            fs::set_permissions(layer.join("notes"), fs::Permissions::from_mode(0o666)).unwrap();
+            std::os::unix::fs::symlink("data/one", layer.join("link")).unwrap();
             for name in ["one", "two"] {
                 fs::write(data.join(name), content).unwrap();
                 fs::set_permissions(data.join(name), fs::Permissions::from_mode(file_mode))
@@ -744,10 +752,16 @@ mod tests {
             fs::set_permissions(&data, fs::Permissions::from_mode(directory_mode)).unwrap();
         }
 
-        /// A pass: the pattern's counts, the layer's record, and the log notes on layers.
-        fn build(&self, previous: &LayerRecords) -> (PatternCounts, LayerFigures, Vec<String>) {
+        /// A pass (with `BP_GROUP_WRITABLE_READ_ONLY` set to `read_only`): the pattern's
+        /// counts, the layer's record, and the log notes on layers.
+        fn build(
+            &self,
+            previous: &LayerRecords,
+            read_only: bool,
+        ) -> (PatternCounts, LayerFigures, Vec<String>) {
             let (app, layers_dir) = (self.app(), self.layers_dir());
-            let settings = Settings::read(|_| None, &app).unwrap();
+            let lookup = |name: &str| (name == settings::READ_ONLY).then(|| read_only.to_string());
+            let settings = Settings::read(lookup, &app).unwrap();
             let input = PassInput {
                 app_dir: &app,
                 layers_dir: &layers_dir,
@@ -767,39 +781,62 @@ mod tests {
         }
     }
 
+    /// The records holding one layer's.
+    fn records(record: &LayerFigures) -> LayerRecords {
+        LayerRecords {
+            layers: [("bp/cached".to_owned(), record.clone())].into(),
+        }
+    }
+
     #[test]
     fn a_layer_keeps_its_record_only_when_found_as_the_previous_build_left_it() {
         let layer = LayerBuild::new();
         layer.make_layer(0o755, 0o644, "one\n");
-        let (first, record, notes) = layer.build(&LayerRecords::default());
+        let (first, record, notes) = layer.build(&LayerRecords::default(), false);
         assert_eq!((first.directories, first.files, first.changed), (1, 2, 3));
         assert!(notes.is_empty(), "{notes:?}");
-        let records = |record: &LayerFigures| LayerRecords {
-            layers: [("bp/cached".to_owned(), record.clone())].into(),
-        };
 
         // Restored from the cache with the modes the first build gave it: this build
         // changes nothing, and keeps the first build's figures, on every rebuild.
-        let (second, again, notes) = layer.build(&records(&record));
+        let (second, again, notes) = layer.build(&records(&record), false);
         assert_eq!(second, first);
         assert_eq!(again, record);
         assert!(
             notes[0].contains("is as the previous build left it"),
             "{notes:?}"
         );
-        let (third, _, _) = layer.build(&records(&again));
+        let (third, _, _) = layer.build(&records(&again), false);
         assert_eq!(third, first);
 
         // The control: the buildpack rebuilds the same entries, with other content and
         // modes already group-writable. The counts are the record's, but the layer is
         // not the one the previous build left: nothing was changed, and nothing is said.
         layer.make_layer(0o2775, 0o664, "one, rebuilt\n");
-        let (rebuilt, _, notes) = layer.build(&records(&record));
+        let (rebuilt, _, notes) = layer.build(&records(&record), false);
         assert_eq!(
             (rebuilt.directories, rebuilt.files, rebuilt.changed),
             (1, 2, 0)
         );
         assert!(notes.is_empty(), "{notes:?}");
+    }
+
+    /// Every change the walk makes is in the fingerprint it leaves: bits added to what a
+    /// pattern names, bits removed by the read-only setting, in nested directories, with
+    /// a symlink, by two threads. The next build finds the layer as it was left.
+    #[test]
+    fn the_next_build_finds_a_layer_as_the_walk_left_it() {
+        let layer = LayerBuild::new();
+        layer.make_layer(0o755, 0o644, "one\n");
+        let (first, record, _) = layer.build(&LayerRecords::default(), true);
+        assert_eq!((first.changed, record.surface.made_read_only), (3, 1));
+        let (second, again, notes) = layer.build(&records(&record), true);
+        assert!(
+            notes
+                .iter()
+                .any(|note| note.contains("is as the previous build left it")),
+            "{notes:?}"
+        );
+        assert_eq!((second, again), (first, record));
     }
 
     #[test]

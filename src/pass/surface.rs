@@ -189,7 +189,7 @@ mod tests {
         let mut again = figures(1, 2, 0, 0);
         again.add_earlier_changes(&restored);
         assert_eq!(again, made);
-        // This build changed more (a new pattern, the read-only setting switched on): both.
+        // This build changed more (a new pattern, entries that failed before): both.
         let mut more = figures(1, 2, 1, 1);
         more.add_earlier_changes(&made);
         assert_eq!(more, figures(1, 2, 4, 5));

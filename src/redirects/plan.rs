@@ -114,13 +114,15 @@ pub fn plan(
     let selected = |entry: &Entry| {
         matches!(setting, RedirectSetting::Auto) || requested.iter().any(|id| id == entry.id)
     };
+    // Listed by id: every selected entry is named.
+    let named = !requested.is_empty();
     let mut planned: Vec<Planned> = CATALOG
         .iter()
         .filter(|entry| selected(entry))
         .map(|entry| Redirection {
             entry,
-            requested: !requested.is_empty(),
-            outcome: decide(entry, tmp_base, app),
+            requested: named,
+            outcome: decide(entry, tmp_base, app, named),
         })
         .collect();
     // An env redirect whose tool's default lies in an applied path redirect is not needed
@@ -151,7 +153,13 @@ pub fn plan(
     Ok(planned)
 }
 
-fn decide(entry: &'static Entry, tmp_base: &TmpBase, app: &dyn AppProbe) -> Outcome<Existing> {
+/// `named`: the setting lists the entry's id (the user asked for it by name).
+fn decide(
+    entry: &'static Entry,
+    tmp_base: &TmpBase,
+    app: &dyn AppProbe,
+    named: bool,
+) -> Outcome<Existing> {
     if !entry.markers.is_empty() && !entry.markers.iter().any(|marker| app.has(marker)) {
         return Outcome::Skipped(Skip::EcosystemAbsent);
     }
@@ -165,10 +173,12 @@ fn decide(entry: &'static Entry, tmp_base: &TmpBase, app: &dyn AppProbe) -> Outc
                 },
             };
         }
+        // Named, the prefix is set whatever the bytecode: the user knows what the app
+        // compiles at run time.
         Redirect::Env {
             unneeded_when: Unneeded::HashBasedBytecode,
             ..
-        } if app.bytecode() == Bytecode::HashBased => {
+        } if !named && app.bytecode() == Bytecode::HashBased => {
             return Outcome::Skipped(Skip::HashBasedBytecode);
         }
         Redirect::Env {
@@ -665,9 +675,9 @@ mod tests {
     }
 
     /// Hash-based bytecode is valid in the image: no prefix. Timestamp-based bytecode
-    /// (stale after the export) or none: the prefix.
+    /// (stale after the export) or none: the prefix. Named in the setting: the prefix.
     #[test]
-    fn python_pycache_is_not_needed_for_hash_based_bytecode() {
+    fn python_pycache_is_not_needed_for_hash_based_bytecode_unless_named() {
         for (bytecode, expected) in [
             (Bytecode::HashBased, Seen::Skipped(Skip::HashBasedBytecode)),
             (
@@ -688,6 +698,14 @@ mod tests {
                 "{bytecode:?}"
             );
             assert!(matches!(outcome_of(&decisions, "tmpdir"), Seen::Env { .. }));
+            // Named in the setting, the prefix is set whatever the bytecode.
+            let named = RedirectSetting::Only(vec!["python-pycache".into()]);
+            let decisions = plan(&named, &tmp("/tmp"), &app).unwrap();
+            assert_eq!(
+                outcome_of(&decisions, "python-pycache"),
+                env("/tmp/group-writable/python-pycache"),
+                "{bytecode:?}"
+            );
         }
     }
 

@@ -17,10 +17,10 @@ first_answer() {
   # shellcheck disable=SC2046 # the shape's arguments are words
   docker run -d --name "$container" --network none $(shape_arguments "$2") "$1" >/dev/null
   if ! answered=$(docker exec "$container" sh -c "tries=0
-    until curl -fso /dev/null http://127.0.0.1:$PORT/; do
+    until curl -fso /dev/null --max-time 2 http://127.0.0.1:$PORT/; do
       tries=\$((tries + 1)); [ \$tries -lt 10000 ] || exit 1; sleep 0.005
     done; date +%s%N"); then
-    docker logs --tail 20 "$container" >&2 2>&1 || true
+    docker logs --tail 20 "$container" >&2 || true
     docker rm -f "$container" >/dev/null
     return 1
   fi
