@@ -17,9 +17,32 @@
 //! and type (a symlink's target would cost a `readlink` per link). Contents would cost a
 //! read of every file. The entries' hashes are summed, so the result does
 //! not depend on the order in which the threads of the walk visit them.
+//!
+//! Why [`PathHash`]: hashing every entry's whole path made a walk of a 100,000-entry
+//! layer 7% slower; the walk hashes each directory's path once, and each entry's name
+//! after it (the same hash).
 
 use std::hash::Hasher as _;
 use std::ops::AddAssign;
+
+/// FNV-1a's state after the bytes of a path (stable across builds and releases, unlike
+/// the standard library's hasher): a directory's, continued with each entry's name, is
+/// the entry's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PathHash(u64);
+
+impl PathHash {
+    /// Of the empty path: FNV-1a's offset basis.
+    pub const EMPTY: PathHash = PathHash(0xcbf2_9ce4_8422_2325);
+
+    /// Of this path followed by `bytes`.
+    #[must_use]
+    pub fn then(self, bytes: &[u8]) -> PathHash {
+        let mut hasher = fnv::FnvHasher::with_key(self.0);
+        hasher.write(bytes);
+        PathHash(hasher.finish())
+    }
+}
 
 /// The fingerprint of a group of entries (a layer), before and after this pass.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -31,16 +54,16 @@ pub struct Fingerprint {
 }
 
 impl Fingerprint {
-    /// Adds one entry as the walk found it: its path relative to the root, its `st_mode`
-    /// (type and permissions) and, for a regular file, its size.
-    pub fn add(&mut self, path: &[u8], st_mode: u32, size: u64) {
+    /// Adds one entry as the walk found it: its path relative to the root (hashed), its
+    /// `st_mode` (type and permissions) and, for a regular file, its size.
+    pub fn add(&mut self, path: PathHash, st_mode: u32, size: u64) {
         let hash = entry_hash(path, st_mode, size);
         self.found = self.found.wrapping_add(hash);
         self.left = self.left.wrapping_add(hash);
     }
 
     /// Records that the walk changed the permissions of an entry it added.
-    pub fn changed(&mut self, path: &[u8], old_st_mode: u32, new_mode: u32, size: u64) {
+    pub fn changed(&mut self, path: PathHash, old_st_mode: u32, new_mode: u32, size: u64) {
         let new_st_mode = (old_st_mode & !0o7777) | (new_mode & 0o7777);
         self.left = self
             .left
@@ -56,12 +79,11 @@ impl AddAssign for Fingerprint {
     }
 }
 
-/// FNV-1a (stable across builds and releases, unlike the standard library's hasher) over
-/// the fields, then a finalizer: FNV-1a's last bytes, here the mode and size, would
-/// otherwise change only its low bits, and the sum mixes the entries' hashes linearly.
-fn entry_hash(path: &[u8], st_mode: u32, size: u64) -> u64 {
-    let mut hasher = fnv::FnvHasher::default();
-    hasher.write(path);
+/// FNV-1a over the fields, after the path's, then a finalizer: FNV-1a's last bytes, here
+/// the mode and size, would otherwise change only its low bits, and the sum mixes the
+/// entries' hashes linearly.
+fn entry_hash(path: PathHash, st_mode: u32, size: u64) -> u64 {
+    let mut hasher = fnv::FnvHasher::with_key(path.0);
     // Ends the path, so that no path and mode can read as another path and mode.
     hasher.write_u8(0);
     hasher.write(&st_mode.to_le_bytes());
@@ -83,9 +105,22 @@ mod tests {
     fn layer(entries: &[(&str, u32, u64)]) -> Fingerprint {
         let mut fingerprint = Fingerprint::default();
         for (path, st_mode, size) in entries {
-            fingerprint.add(path.as_bytes(), *st_mode, *size);
+            fingerprint.add(PathHash::EMPTY.then(path.as_bytes()), *st_mode, *size);
         }
         fingerprint
+    }
+
+    #[test]
+    fn a_path_hashes_the_same_in_parts() {
+        let directory = PathHash::EMPTY.then(b"bp/l/lib/");
+        assert_eq!(
+            directory.then(b"a.js"),
+            PathHash::EMPTY.then(b"bp/l/lib/a.js")
+        );
+        assert_ne!(
+            directory.then(b"b.js"),
+            PathHash::EMPTY.then(b"bp/l/lib/a.js")
+        );
     }
 
     #[test]
@@ -106,8 +141,8 @@ mod tests {
     #[test]
     fn a_changed_mode_is_what_the_next_build_finds() {
         let mut first = layer(&[("bp/l", DIRECTORY | 0o755, 0), ("bp/l/a", FILE | 0o644, 3)]);
-        first.changed(b"bp/l/a", FILE | 0o644, 0o664, 3);
-        first.changed(b"bp/l", DIRECTORY | 0o755, 0o2775, 0);
+        first.changed(PathHash::EMPTY.then(b"bp/l/a"), FILE | 0o644, 0o664, 3);
+        first.changed(PathHash::EMPTY.then(b"bp/l"), DIRECTORY | 0o755, 0o2775, 0);
         let restored = layer(&[("bp/l", DIRECTORY | 0o2775, 0), ("bp/l/a", FILE | 0o664, 3)]);
         assert_eq!(first.left, restored.found);
         assert_ne!(first.found, first.left);

@@ -23,7 +23,7 @@
 //! (a `chmod`, through the same exact descriptors, only when it has one of those bits).
 
 use crate::pass::exact_chmod;
-use crate::pass::fingerprint::Fingerprint;
+use crate::pass::fingerprint::{Fingerprint, PathHash};
 use crate::pass::mode::{GROUP_OR_OTHER_WRITE, Kind, group_writable_mode, read_only_mode};
 use crate::pass::patterns::Root;
 use crate::pass::surface::SurfaceCounts;
@@ -239,6 +239,7 @@ pub fn walk_root(
         layers: HashMap::new(),
         problems: Vec::new(),
         buffers: Vec::new(),
+        directory_hash: (0, PathHash::EMPTY),
     };
     // The app directory itself is part of the app's surface (pack makes it 0777).
     let mut root_worker = new_worker(&shared);
@@ -411,6 +412,9 @@ struct Worker<'a> {
     problems: Vec<Problem>,
     /// Directory-entry buffers, one per directory being read, reused.
     buffers: Vec<Vec<MaybeUninit<u8>>>,
+    /// The length of the path of the directory being read (with its `/`) and its hash,
+    /// from which its entries' paths are hashed (the layers only).
+    directory_hash: (usize, PathHash),
 }
 
 impl Worker<'_> {
@@ -424,6 +428,10 @@ impl Worker<'_> {
         let mut entries = RawDir::new(directory.as_fd(), &mut buffer);
         let path_len = path.len();
         let at_top = path.is_empty();
+        let parent_hash = self.directory_hash;
+        if self.shared.walk.surface == SurfaceScope::Layers {
+            self.directory_hash = (path_len, PathHash::EMPTY.then(path));
+        }
         // Components of this directory's path: its entries have one more.
         #[allow(clippy::naive_bytecount)] // paths are short: no crate for this
         let depth = path.iter().filter(|&&byte| byte == b'/').count();
@@ -475,6 +483,7 @@ impl Worker<'_> {
         }
         path.truncate(path_len);
         self.buffers.push(buffer);
+        self.directory_hash = parent_hash;
     }
 
     /// Whether an entry with this many path components is part of the surface.
@@ -576,18 +585,31 @@ impl Worker<'_> {
     }
 
     /// Adds an entry as the walk found it to its layer's fingerprint (the app has none).
+    /// `path` is an entry of the directory being read, as are the next two's.
     fn add_to_fingerprint(&mut self, path: &[u8], st_mode: u32, size: u64) {
         if self.shared.walk.surface == SurfaceScope::Layers {
-            self.figures(path).fingerprint.add(path, st_mode, size);
+            let hash = self.path_hash(path);
+            self.figures(path).fingerprint.add(hash, st_mode, size);
         }
     }
 
     /// Records in its layer's fingerprint that the walk changed an entry's permissions.
     fn changed_in_fingerprint(&mut self, path: &[u8], st_mode: u32, new_mode: u32, size: u64) {
         if self.shared.walk.surface == SurfaceScope::Layers {
+            let hash = self.path_hash(path);
             self.figures(path)
                 .fingerprint
-                .changed(path, st_mode, new_mode, size);
+                .changed(hash, st_mode, new_mode, size);
+        }
+    }
+
+    /// The hash of the path of an entry of the directory being read: its name after the
+    /// directory's hash.
+    fn path_hash(&self, path: &[u8]) -> PathHash {
+        let (length, directory) = self.directory_hash;
+        match path.get(length..) {
+            Some(name) => directory.then(name),
+            None => PathHash::EMPTY.then(path),
         }
     }
 
