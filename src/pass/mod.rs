@@ -389,8 +389,11 @@ fn layers_figures(
             if previous.changed_any() {
                 notes.push(messages::restored_layer(&layers_root.join(layer)));
             }
-            carry_changed(patterns, previous, record, counts);
-            record.add_earlier_changes(previous);
+            for (text, changed) in record.add_earlier_changes(previous) {
+                if let Some(index) = credited_pattern(patterns, &text) {
+                    counts[index].changed += changed;
+                }
+            }
         }
     }
     // Only launch layers are in the image: the surface counts those (a build- or
@@ -446,36 +449,19 @@ fn carry(
     surface: &mut SurfaceCounts,
 ) {
     for (text, recorded) in &figures.patterns {
-        if let Some(index) = patterns
-            .iter()
-            .rposition(|pattern| pattern.root == Root::Layers && pattern.text == *text)
-        {
+        if let Some(index) = credited_pattern(patterns, text) {
             counts[index] += *recorded;
         }
     }
     *surface += &figures.surface;
 }
 
-/// Adds what the builds before this one changed in a layer found as they left it to this
-/// build's counts, as [`carry`] credits them, for the patterns that still match there
-/// (as [`LayerFigures::add_earlier_changes`] adds them to the layer's record).
-fn carry_changed(
-    patterns: &[Pattern],
-    previous: &LayerFigures,
-    record: &LayerFigures,
-    counts: &mut [PatternCounts],
-) {
-    for (text, recorded) in &previous.patterns {
-        if !record.patterns.contains_key(text) {
-            continue;
-        }
-        if let Some(index) = patterns
-            .iter()
-            .rposition(|pattern| pattern.root == Root::Layers && pattern.text == *text)
-        {
-            counts[index].changed += recorded.changed;
-        }
-    }
+/// The pattern a recorded layer figure by pattern text is credited to: the last layers
+/// pattern with that text, the one the walk would have credited.
+fn credited_pattern(patterns: &[Pattern], text: &str) -> Option<usize> {
+    patterns
+        .iter()
+        .rposition(|pattern| pattern.root == Root::Layers && pattern.text == text)
 }
 
 /// The launch layers of other buildpacks, as `<buildpack dir>/<layer>`: their

@@ -42,14 +42,18 @@ impl LayerFigures {
     /// Adds what the builds before this one changed in the layer, which the walk found as
     /// they left it, to this build's figures: each pattern's `changed` (for the patterns
     /// that still match there) and what was made read-only. The modes are theirs, so the
-    /// record says they were changed, and a rebuild gives the same label.
-    pub fn add_earlier_changes(&mut self, previous: &LayerFigures) {
+    /// record says they were changed, and a rebuild gives the same label. Returns what it
+    /// added to each pattern's `changed`, by pattern text, for the build's totals.
+    pub fn add_earlier_changes(&mut self, previous: &LayerFigures) -> Vec<(String, u64)> {
+        let mut added = Vec::new();
         for (text, counts) in &mut self.patterns {
             if let Some(recorded) = previous.patterns.get(text) {
                 counts.changed += recorded.changed;
+                added.push((text.clone(), recorded.changed));
             }
         }
         self.surface.made_read_only += previous.surface.made_read_only;
+        added
     }
 }
 
@@ -183,7 +187,10 @@ mod tests {
         assert!(!LayerFigures::is_as_left_by(0, &LayerFigures::default()));
 
         let mut restored = figures(1, 2, 0, 0);
-        restored.add_earlier_changes(&made);
+        assert_eq!(
+            restored.add_earlier_changes(&made),
+            [("/layers/bp/l/data/".to_owned(), 3)]
+        );
         assert_eq!(restored, made);
         // And again on the next rebuild: the same record.
         let mut again = figures(1, 2, 0, 0);
